@@ -1,0 +1,37 @@
+# Accueil: `make run` starts the assistant, `make test` runs the tests. Both set up what is missing.
+SHELL := /bin/bash
+export RASA_TELEMETRY_ENABLED := false
+export UV_LINK_MODE := copy
+
+UV := $(shell command -v uv 2>/dev/null || echo python3 -m uv)
+
+.PHONY: setup run shell train kb-sync test validate bench clean
+
+setup:  ## install uv if missing, then the locked dependencies
+	@command -v uv >/dev/null 2>&1 || python3 -m uv --version >/dev/null 2>&1 || python3 -m pip install --quiet uv
+	$(UV) sync --frozen
+	@$(UV) run --frozen rasa telemetry disable >/dev/null 2>&1 || true
+
+run: setup  ## sync the knowledge base, train if needed, start the servers
+	$(UV) run --frozen accueil run
+
+shell: setup  ## chat with the assistant in the terminal
+	$(UV) run --frozen accueil shell
+
+train: setup
+	$(UV) run --frozen accueil train
+
+kb-sync: setup
+	$(UV) run --frozen accueil kb sync
+
+validate: setup  ## Rasa's own checks of the training data and domain
+	$(UV) run --frozen rasa data validate --config bot/config.yml --domain bot/domain --data bot/data nlu_data --fail-on-warnings
+
+test: setup  ## the whole test suite, end-to-end included
+	$(UV) run --frozen pytest
+
+bench: setup
+	$(UV) run --frozen python bench/chat_latency.py
+
+clean:
+	rm -rf var .rasa .pytest_cache

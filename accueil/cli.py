@@ -1,0 +1,164 @@
+"""The `accueil` command: train, run, shell and knowledge base sync."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from rich.console import Console
+from rich.logging import RichHandler
+
+from accueil.settings import Settings, get_settings
+
+console = Console()
+
+# Set before anything imports Rasa, in this process and every child.
+os.environ["RASA_TELEMETRY_ENABLED"] = "false"
+
+
+def _sync_kb(settings: Settings, source: Path | None) -> int:
+    from kb_sync.errors import ContentInvalid
+    from kb_sync.sources import FolderSource
+    from kb_sync.sync import sync
+
+    folder = source or settings.kb_source
+    try:
+        result = sync(FolderSource(folder), settings.db_url)
+    except ContentInvalid as exc:
+        console.print(f"[bold red]{exc.describe()}[/]", highlight=False)
+        console.print("La base de connaissances précédente reste en service.")
+        return 1
+    labels = {"places": "lieux", "wards": "services", "articles": "articles"}
+    counts = ", ".join(f"{n} {labels.get(what, what)}" for what, n in result.counts.items())
+    console.print(f"Base de connaissances synchronisée depuis {folder} : {counts}.", highlight=False)
+    return 0
+
+
+def cmd_kb_sync(args: argparse.Namespace) -> int:
+    return _sync_kb(get_settings(), args.source)
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    from accueil.training import train_if_needed
+
+    result = train_if_needed(get_settings(), force=args.force)
+    if result.trained:
+        console.print(f"Model trained in {result.seconds:.0f} s: {result.model}")
+    else:
+        console.print(f"Model up to date, no training needed: {result.model}")
+    return 0
+
+
+def _prepare(settings: Settings) -> Path | None:
+    """Knowledge base and model, as `run` and `shell` need them; None on failure."""
+    from accueil.training import train_if_needed
+
+    if _sync_kb(settings, None) != 0:
+        return None
+    with console.status("Checking the Rasa model (training only if its data changed)…"):
+        result = train_if_needed(settings)
+    console.print(
+        f"Model {'trained in %.0f s' % result.seconds if result.trained else 'up to date'}: {result.model.name}"
+    )
+    return result.model
+
+
+def _interrupt(*_) -> None:
+    """SIGTERM stops Accueil as cleanly as Ctrl-C does."""
+    raise KeyboardInterrupt
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from accueil.servers import StartupError, action_server, rasa_server, running
+
+    settings = get_settings()
+    started = time.perf_counter()
+    model = _prepare(settings)
+    if model is None:
+        return 1
+    processes = [action_server(settings, settings.log_dir), rasa_server(settings, model, settings.log_dir)]
+    signal.signal(signal.SIGTERM, _interrupt)
+    console.print("Starting the action server and the Rasa server…")
+    try:
+        with running(processes, settings.startup_timeout):
+            base = f"http://{settings.host}:{settings.rasa_port}"
+            console.print(f"\n[bold green]Accueil is running[/] (started in {time.perf_counter() - started:.1f} s)")
+            console.print(f"  REST webhook     {base}/webhooks/rest/webhook")
+            console.print(f"  socket.io        {base}/socket.io")
+            console.print(f"  action server    http://{settings.host}:{settings.actions_port}/webhook")
+            console.print(f"  logs             {settings.log_dir}")
+            console.print("Press Ctrl-C to stop.")
+            while True:
+                for proc in processes:
+                    if proc.process.poll() is not None:
+                        console.print(f"[bold red]{proc.name} stopped (exit {proc.process.returncode}).[/]\n{proc.log_tail()}")
+                        return 1
+                time.sleep(0.5)
+    except StartupError as exc:
+        console.print(f"[bold red]Startup failed:[/] {exc}", highlight=False)
+        return 1
+    except KeyboardInterrupt:
+        console.print("Stopped.")
+        return 0
+
+
+def cmd_shell(args: argparse.Namespace) -> int:
+    from accueil.servers import StartupError, action_server, running
+
+    settings = get_settings()
+    model = _prepare(settings)
+    if model is None:
+        return 1
+    command = [sys.executable, "-m", "rasa", "shell", "--model", str(model), "--endpoints", str(settings.bot_dir / "endpoints.yml")]
+    console.print("Starting the action server…")
+    try:
+        with running([action_server(settings, settings.log_dir)], settings.startup_timeout):
+            return subprocess.call(command, env=settings.rasa_environment(), cwd=settings.bot_dir.parent)
+    except StartupError as exc:
+        console.print(f"[bold red]Startup failed:[/] {exc}", highlight=False)
+        return 1
+    except KeyboardInterrupt:
+        return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="accueil", description=__doc__)
+    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    run = commands.add_parser("run", help="sync the knowledge base, train if needed, start the servers")
+    run.set_defaults(func=cmd_run)
+
+    shell = commands.add_parser("shell", help="chat with the assistant in the terminal")
+    shell.set_defaults(func=cmd_shell)
+
+    train = commands.add_parser("train", help="train the Rasa model if its data or config changed")
+    train.add_argument("--force", action="store_true", help="train even if the model is up to date")
+    train.set_defaults(func=cmd_train)
+
+    kb = commands.add_parser("kb", help="knowledge base")
+    kb_commands = kb.add_subparsers(dest="kb_command", required=True)
+    kb_sync = kb_commands.add_parser("sync", help="validate the editors' sources and load them")
+    kb_sync.add_argument("--source", type=Path, help="folder of sources (default: ACCUEIL_KB_SOURCE)")
+    kb_sync.set_defaults(func=cmd_kb_sync)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else get_settings().log_level,
+        format="%(message)s",
+        handlers=[RichHandler(console=console, show_path=False)],
+    )
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,126 @@
+"""Starting, watching and stopping the action server and the Rasa server."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Iterator
+
+import requests
+
+from accueil.settings import Settings
+
+
+class StartupError(RuntimeError):
+    """A server exited or did not answer in time; the message ends with its log."""
+
+
+@dataclass
+class ManagedProcess:
+    name: str
+    command: list[str]
+    ready_url: str
+    log_path: Path
+    env: dict[str, str]
+    cwd: Path
+    process: subprocess.Popen | None = None
+    _log: IO | None = field(default=None, repr=False)
+
+    def start(self) -> None:
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        self._log = open(self.log_path, "w", encoding="utf-8")
+        # A session of its own: Ctrl-C reaches Accueil, which stops children in order.
+        self.process = subprocess.Popen(
+            self.command, env=self.env, cwd=self.cwd, stdout=self._log, stderr=subprocess.STDOUT, start_new_session=True
+        )
+
+    def is_ready(self) -> bool:
+        try:
+            return requests.get(self.ready_url, timeout=2).status_code == 200
+        except requests.RequestException:
+            return False
+
+    def log_tail(self, lines: int = 30) -> str:
+        try:
+            return "\n".join(self.log_path.read_text(encoding="utf-8", errors="replace").splitlines()[-lines:])
+        except OSError:
+            return ""
+
+    def stop(self, timeout: float = 15.0) -> None:
+        if self.process is not None and self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait()
+        if self._log is not None:
+            self._log.close()
+            self._log = None
+
+
+def wait_until_ready(processes: list[ManagedProcess], timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    pending = list(processes)
+    while pending:
+        for proc in list(pending):
+            if proc.process is not None and proc.process.poll() is not None:
+                raise StartupError(f"{proc.name} exited with code {proc.process.returncode}.\n{proc.log_tail()}")
+            if proc.is_ready():
+                pending.remove(proc)
+        if pending and time.monotonic() > deadline:
+            names = ", ".join(p.name for p in pending)
+            raise StartupError(f"{names} not ready after {timeout:.0f} s.\n{pending[0].log_tail()}")
+        if pending:
+            time.sleep(0.5)
+
+
+def action_server(settings: Settings, log_dir: Path) -> ManagedProcess:
+    env = settings.rasa_environment()
+    env["SANIC_HOST"] = settings.host
+    return ManagedProcess(
+        name="action server",
+        command=[sys.executable, "-m", "rasa_sdk", "--actions", "actions", "--port", str(settings.actions_port)],
+        ready_url=f"http://{settings.host}:{settings.actions_port}/health",
+        log_path=log_dir / "actions.log",
+        env=env,
+        cwd=settings.bot_dir.parent,
+    )
+
+
+def rasa_server(settings: Settings, model: Path, log_dir: Path) -> ManagedProcess:
+    return ManagedProcess(
+        name="Rasa server",
+        command=[
+            sys.executable, "-m", "rasa", "run",
+            "--model", str(model),
+            "--endpoints", str(settings.bot_dir / "endpoints.yml"),
+            "--credentials", str(settings.bot_dir / "credentials.yml"),
+            "--interface", settings.host,
+            "--port", str(settings.rasa_port),
+            "--cors", *settings.cors_origins,
+        ],  # fmt: skip
+        ready_url=f"http://{settings.host}:{settings.rasa_port}/",
+        log_path=log_dir / "rasa.log",
+        env=settings.rasa_environment(),
+        cwd=settings.bot_dir.parent,
+    )
+
+
+@contextmanager
+def running(processes: list[ManagedProcess], timeout: float) -> Iterator[list[ManagedProcess]]:
+    """Start every process, wait until all answer, and stop them all on the way out."""
+    try:
+        for proc in processes:
+            proc.start()
+        wait_until_ready(processes, timeout)
+        yield processes
+    finally:
+        for proc in reversed(processes):
+            proc.stop()

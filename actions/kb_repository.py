@@ -1,0 +1,161 @@
+"""The only door from the actions to the knowledge base: read-only, one session per call.
+
+Returns plain frozen records, never ORM objects, so nothing outlives its session.
+Every call reads the current database, so a new sync is seen at the next message.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from functools import lru_cache
+
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from accueil.settings import get_settings
+from kb_sync.db import session_factory
+from kb_sync.models import Article, Organisation, Place, Ward
+
+
+@dataclass(frozen=True)
+class OrganisationInfo:
+    name: str
+    short_name: str
+    address: str
+    switchboard_phone: str
+    switchboard_hours: str
+    patient_portal: str
+
+
+@dataclass(frozen=True)
+class PlaceInfo:
+    slug: str
+    name: str
+    synonyms: tuple[str, ...]
+    location: str | None
+    phone: str | None
+    always_open: bool
+    note: str | None
+    hours: tuple[tuple[int, dt.time, dt.time], ...]
+
+
+@dataclass(frozen=True)
+class VisitingRuleInfo:
+    audience: str
+    all_day: bool
+    opens: dt.time | None
+    closes: dt.time | None
+    max_visitors: int | None
+    min_age: int | None
+
+
+@dataclass(frozen=True)
+class WardInfo:
+    slug: str
+    name: str
+    synonyms: tuple[str, ...]
+    is_default: bool
+    note: str | None
+    rules: tuple[VisitingRuleInfo, ...]
+
+
+@dataclass(frozen=True)
+class ArticleInfo:
+    slug: str
+    topic: str
+    title: str
+    body: str
+    updated_at: dt.date
+    show_updated_at: bool
+
+
+class KnowledgeBaseEmpty(LookupError):
+    """The database holds no knowledge base yet (`accueil kb sync` never ran)."""
+
+
+class KnowledgeBase:
+    """Read access to the knowledge base. Blocking: call it from a worker thread."""
+
+    def __init__(self, db_url: str):
+        self._sessions = session_factory(db_url)
+
+    def organisation(self) -> OrganisationInfo:
+        with self._sessions() as session:
+            row = session.execute(select(Organisation)).scalars().first()
+            if row is None:
+                raise KnowledgeBaseEmpty("no organisation row: run `accueil kb sync`")
+            return OrganisationInfo(
+                name=row.name,
+                short_name=row.short_name,
+                address=row.address,
+                switchboard_phone=row.switchboard_phone,
+                switchboard_hours=row.switchboard_hours,
+                patient_portal=row.patient_portal,
+            )
+
+    def places(self) -> list[PlaceInfo]:
+        with self._sessions() as session:
+            rows = session.execute(select(Place).options(selectinload(Place.hours)).order_by(Place.id)).scalars()
+            return [
+                PlaceInfo(
+                    slug=row.slug,
+                    name=row.name,
+                    synonyms=tuple(row.synonyms or ()),
+                    location=row.location,
+                    phone=row.phone,
+                    always_open=row.always_open,
+                    note=row.note,
+                    hours=tuple((h.weekday, h.opens, h.closes) for h in row.hours),
+                )
+                for row in rows
+            ]
+
+    def wards(self) -> list[WardInfo]:
+        with self._sessions() as session:
+            rows = session.execute(select(Ward).options(selectinload(Ward.rules)).order_by(Ward.id)).scalars()
+            return [
+                WardInfo(
+                    slug=row.slug,
+                    name=row.name,
+                    synonyms=tuple(row.synonyms or ()),
+                    is_default=row.is_default,
+                    note=row.note,
+                    rules=tuple(
+                        VisitingRuleInfo(
+                            audience=r.audience,
+                            all_day=r.all_day,
+                            opens=r.opens,
+                            closes=r.closes,
+                            max_visitors=r.max_visitors,
+                            min_age=r.min_age,
+                        )
+                        for r in row.rules
+                    ),
+                )
+                for row in rows
+            ]
+
+    def article(self, slug: str) -> ArticleInfo | None:
+        with self._sessions() as session:
+            row = session.execute(select(Article).where(Article.slug == slug)).scalars().first()
+            if row is None:
+                return None
+            return ArticleInfo(
+                slug=row.slug,
+                topic=row.topic,
+                title=row.title,
+                body=row.body,
+                updated_at=row.updated_at,
+                show_updated_at=row.show_updated_at,
+            )
+
+
+@lru_cache(maxsize=4)
+def _knowledge_base(db_url: str) -> KnowledgeBase:
+    return KnowledgeBase(db_url)
+
+
+def get_knowledge_base() -> KnowledgeBase:
+    """The repository of the configured database, created on first use (not at import)."""
+    return _knowledge_base(get_settings().db_url)

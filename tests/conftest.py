@@ -1,0 +1,72 @@
+"""Shared fixtures: a real SQLite knowledge base, and (once per session) a trained model and running servers."""
+
+from __future__ import annotations
+
+import os
+import socket
+from pathlib import Path
+
+import pytest
+
+os.environ["RASA_TELEMETRY_ENABLED"] = "false"
+
+from accueil.settings import PROJECT_ROOT, Settings, get_settings  # noqa: E402
+from kb_sync.sources import FolderSource  # noqa: E402
+from kb_sync.sync import sync  # noqa: E402
+
+DEMO_SOURCE = PROJECT_ROOT / "kb_content" / "valmont"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def db_url(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path / 'kb.db'}"
+
+
+@pytest.fixture
+def demo_kb(db_url: str, monkeypatch: pytest.MonkeyPatch) -> str:
+    """A real SQLite database loaded from the demo hospital's sources, configured for the actions."""
+    sync(FolderSource(DEMO_SOURCE), db_url)
+    monkeypatch.setenv("ACCUEIL_DB_URL", db_url)
+    get_settings.cache_clear()
+    yield db_url
+    get_settings.cache_clear()
+
+
+@pytest.fixture(scope="session")
+def e2e_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    var_dir = tmp_path_factory.mktemp("var")
+    return Settings(
+        db_url=f"sqlite:///{var_dir / 'kb.db'}",
+        var_dir=var_dir,
+        rasa_port=free_port(),
+        actions_port=free_port(),
+    )
+
+
+@pytest.fixture(scope="session")
+def trained_model(e2e_settings: Settings) -> Path:
+    """The real model, trained once per session on the real data (reused while its inputs are unchanged)."""
+    from accueil.training import train_if_needed
+
+    result = train_if_needed(e2e_settings, quiet=True)
+    return result.model
+
+
+@pytest.fixture(scope="session")
+def rasa_url(e2e_settings: Settings, trained_model: Path):
+    """Action server and Rasa server running on free ports against a fresh demo knowledge base."""
+    from accueil.servers import action_server, rasa_server, running
+
+    sync(FolderSource(DEMO_SOURCE), e2e_settings.db_url)
+    processes = [
+        action_server(e2e_settings, e2e_settings.log_dir),
+        rasa_server(e2e_settings, trained_model, e2e_settings.log_dir),
+    ]
+    with running(processes, timeout=e2e_settings.startup_timeout):
+        yield f"http://{e2e_settings.host}:{e2e_settings.rasa_port}"
