@@ -16,7 +16,7 @@ from rich.logging import RichHandler
 
 from accueil.settings import Settings, get_settings
 
-console = Console()
+console = Console(soft_wrap=True)
 
 # Set before anything imports Rasa, in this process and every child.
 os.environ["RASA_TELEMETRY_ENABLED"] = "false"

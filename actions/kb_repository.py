@@ -7,8 +7,9 @@ Every call reads the current database, so a new sync is seen at the next message
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from functools import lru_cache
+from typing import TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
@@ -70,8 +71,16 @@ class ArticleInfo:
     show_updated_at: bool
 
 
+Record = TypeVar("Record")
+
+
 class KnowledgeBaseEmpty(LookupError):
     """The database holds no knowledge base yet (`accueil kb sync` never ran)."""
+
+
+def _record(cls: type[Record], row: object, **values: object) -> Record:
+    """A record of `cls` from the ORM row's attributes of the same names; `values` take precedence."""
+    return cls(**{f.name: values[f.name] if f.name in values else getattr(row, f.name) for f in fields(cls)})
 
 
 class KnowledgeBase:
@@ -85,27 +94,16 @@ class KnowledgeBase:
             row = session.execute(select(Organisation)).scalars().first()
             if row is None:
                 raise KnowledgeBaseEmpty("no organisation row: run `accueil kb sync`")
-            return OrganisationInfo(
-                name=row.name,
-                short_name=row.short_name,
-                address=row.address,
-                switchboard_phone=row.switchboard_phone,
-                switchboard_hours=row.switchboard_hours,
-                patient_portal=row.patient_portal,
-            )
+            return _record(OrganisationInfo, row)
 
     def places(self) -> list[PlaceInfo]:
         with self._sessions() as session:
             rows = session.execute(select(Place).options(selectinload(Place.hours)).order_by(Place.id)).scalars()
             return [
-                PlaceInfo(
-                    slug=row.slug,
-                    name=row.name,
+                _record(
+                    PlaceInfo,
+                    row,
                     synonyms=tuple(row.synonyms or ()),
-                    location=row.location,
-                    phone=row.phone,
-                    always_open=row.always_open,
-                    note=row.note,
                     hours=tuple((h.weekday, h.opens, h.closes) for h in row.hours),
                 )
                 for row in rows
@@ -115,23 +113,11 @@ class KnowledgeBase:
         with self._sessions() as session:
             rows = session.execute(select(Ward).options(selectinload(Ward.rules)).order_by(Ward.id)).scalars()
             return [
-                WardInfo(
-                    slug=row.slug,
-                    name=row.name,
+                _record(
+                    WardInfo,
+                    row,
                     synonyms=tuple(row.synonyms or ()),
-                    is_default=row.is_default,
-                    note=row.note,
-                    rules=tuple(
-                        VisitingRuleInfo(
-                            audience=r.audience,
-                            all_day=r.all_day,
-                            opens=r.opens,
-                            closes=r.closes,
-                            max_visitors=r.max_visitors,
-                            min_age=r.min_age,
-                        )
-                        for r in row.rules
-                    ),
+                    rules=tuple(_record(VisitingRuleInfo, rule) for rule in row.rules),
                 )
                 for row in rows
             ]
@@ -139,16 +125,7 @@ class KnowledgeBase:
     def article(self, slug: str) -> ArticleInfo | None:
         with self._sessions() as session:
             row = session.execute(select(Article).where(Article.slug == slug)).scalars().first()
-            if row is None:
-                return None
-            return ArticleInfo(
-                slug=row.slug,
-                topic=row.topic,
-                title=row.title,
-                body=row.body,
-                updated_at=row.updated_at,
-                show_updated_at=row.show_updated_at,
-            )
+            return None if row is None else _record(ArticleInfo, row)
 
 
 @lru_cache(maxsize=4)

@@ -6,7 +6,7 @@ from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.base import Events, KnowledgeAction, latest_entity
-from actions.french_text import capitalize_first, time_range
+from actions.french_text import capitalize_first, join_words, time_range
 from actions.kb_repository import KnowledgeBase, VisitingRuleInfo, WardInfo
 from actions.resolve import resolve
 
@@ -46,9 +46,9 @@ class ActionVisitingHours(KnowledgeAction):
             return []
         default = next(w for w in wards if w.is_default)
         others = [w for w in wards if not w.is_default]
-        names = ", ".join(w.name for w in others)
+        names = join_words(f"en {w.name}" for w in others)
         dispatcher.utter_message(
-            text=f"{describe_ward_visits(default)}\nLes règles sont différentes en {names} : lequel vous intéresse ?",
+            text=f"{describe_ward_visits(default)}\nLes règles sont différentes {names} : quel service vous intéresse ?",
             buttons=[
                 {"title": capitalize_first(w.name), "payload": f'/ask_visiting_hours{{"ward":"{w.slug}"}}'} for w in others
             ],

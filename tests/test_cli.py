@@ -1,0 +1,63 @@
+"""The `accueil` command: knowledge base sync exit codes and messages, training fingerprint."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from accueil import cli
+from accueil.settings import PROJECT_ROOT, Settings, get_settings
+from accueil.training import fingerprint, model_path, train_if_needed
+from actions.kb_repository import KnowledgeBase
+from tests.conftest import DEMO_SOURCE
+
+
+def test_kb_sync_loads_the_demo_and_says_so_in_french(db_url, monkeypatch, capsys) -> None:
+    monkeypatch.setenv("ACCUEIL_DB_URL", db_url)
+    get_settings.cache_clear()
+    assert cli.main(["kb", "sync", "--source", str(DEMO_SOURCE)]) == 0
+    assert "9 lieux, 4 services, 8 articles" in capsys.readouterr().out
+    assert len(KnowledgeBase(db_url).wards()) == 4
+    get_settings.cache_clear()
+
+
+def test_kb_sync_refuses_a_bad_source_and_exits_non_zero(db_url, monkeypatch, capsys, tmp_path) -> None:
+    monkeypatch.setenv("ACCUEIL_DB_URL", db_url)
+    get_settings.cache_clear()
+    source = tmp_path / "src"
+    shutil.copytree(DEMO_SOURCE, source)
+    (source / "organisation.yml").write_text("name: [pas fermé\n", encoding="utf-8")
+    assert cli.main(["kb", "sync", "--source", str(source)]) == 1
+    out = capsys.readouterr().out
+    assert "organisation.yml, ligne 2" in out and "rien n'a été écrit" in out and "reste en service" in out
+    get_settings.cache_clear()
+
+
+@pytest.fixture
+def project_copy(tmp_path: Path) -> Settings:
+    for folder in ("bot", "nlu_data"):
+        shutil.copytree(PROJECT_ROOT / folder, tmp_path / folder)
+    return Settings(bot_dir=tmp_path / "bot", nlu_dir=tmp_path / "nlu_data", models_dir=tmp_path / "models")
+
+
+def test_fingerprint_changes_with_training_data_and_config_only(project_copy: Settings) -> None:
+    before = fingerprint(project_copy)
+    (project_copy.bot_dir / "endpoints.yml").write_text("action_endpoint:\n  url: http://x\n")
+    assert fingerprint(project_copy) == before
+    with open(project_copy.nlu_dir / "conversation.yml", "a", encoding="utf-8") as f:
+        f.write("    - coucou la compagnie\n")
+    after_nlu = fingerprint(project_copy)
+    assert after_nlu != before
+    config = project_copy.bot_dir / "config.yml"
+    config.write_text(config.read_text().replace("epochs: 100", "epochs: 90"))
+    assert fingerprint(project_copy) not in (before, after_nlu)
+
+
+def test_up_to_date_model_is_not_trained_again(project_copy: Settings) -> None:
+    target = model_path(project_copy)
+    target.parent.mkdir(parents=True)
+    target.write_bytes(b"model")
+    result = train_if_needed(project_copy)
+    assert (result.model, result.trained) == (target, False)
