@@ -22,26 +22,98 @@ console = Console(soft_wrap=True)
 os.environ["RASA_TELEMETRY_ENABLED"] = "false"
 
 
-def _sync_kb(settings: Settings, source: Path | None) -> int:
+COUNT_LABELS = {"places": "lieux", "wards": "services", "articles": "articles"}
+
+
+def _counts(counts: dict[str, int]) -> str:
+    return ", ".join(f"{n} {COUNT_LABELS.get(what, what)}" for what, n in counts.items())
+
+
+def _print_changes(changes) -> None:
+    for line in changes.describe():
+        console.print(f"  {line}", highlight=False)
+
+
+def _sync_kb(settings: Settings, source: Path | None, dry_run: bool = False) -> int:
+    from rich.progress import Progress
+
     from kb_sync.errors import ContentInvalid
     from kb_sync.sources import FolderSource
     from kb_sync.sync import sync
 
     folder = source or settings.kb_source
     try:
-        result = sync(FolderSource(folder), settings.db_url)
+        with Progress(console=console, transient=True) as bar:
+            task = bar.add_task("Écriture de la base de connaissances", total=None)
+            report = sync(FolderSource(folder), settings.db_url, dry_run=dry_run, progress=lambda done, total: bar.update(task, completed=done, total=total))
     except ContentInvalid as exc:
         console.print(f"[bold red]{exc.describe()}[/]", highlight=False)
         console.print("La base de connaissances précédente reste en service.")
         return 1
-    labels = {"places": "lieux", "wards": "services", "articles": "articles"}
-    counts = ", ".join(f"{n} {labels.get(what, what)}" for what, n in result.counts.items())
-    console.print(f"Base de connaissances synchronisée depuis {folder} : {counts}.", highlight=False)
+    if report.unchanged:
+        console.print(f"Base de connaissances à jour ({_counts(report.counts)}) : aucun changement dans {folder}.", highlight=False)
+    elif report.dry_run:
+        console.print(f"Simulation : la synchronisation depuis {folder} changerait ceci (rien n'a été écrit) :", highlight=False)
+        _print_changes(report.changes)
+    else:
+        console.print(f"Base de connaissances synchronisée depuis {folder} : {_counts(report.counts)}. Version {report.version} :", highlight=False)
+        _print_changes(report.changes)
     return 0
 
 
 def cmd_kb_sync(args: argparse.Namespace) -> int:
-    return _sync_kb(get_settings(), args.source)
+    return _sync_kb(get_settings(), args.source, dry_run=args.dry_run)
+
+
+def cmd_kb_history(args: argparse.Namespace) -> int:
+    from kb_sync.db import session_factory
+    from kb_sync.schema import upgrade
+    from kb_sync.versions import all_versions
+
+    settings = get_settings()
+    upgrade(settings.db_url)
+    with session_factory(settings.db_url)() as session:
+        versions = all_versions(session)[: args.limit]
+        if not versions:
+            console.print("Aucune version : lancez « accueil kb sync ».")
+        for v in versions:
+            changes = f"+{len(v.changes['added'])} ~{len(v.changes['changed'])} -{len(v.changes['removed'])}"
+            console.print(
+                f"{v.id:>4}  {v.created_at:%Y-%m-%d %H:%M:%S} UTC  {changes:<12} {_counts(v.counts)}  "
+                f"empreinte {v.checksum[:12]}  {v.source}",
+                highlight=False,
+            )
+    return 0
+
+
+def cmd_kb_rollback(args: argparse.Namespace) -> int:
+    from kb_sync.sync import UnknownVersion, rollback
+
+    settings = get_settings()
+    try:
+        report = rollback(settings.db_url, args.version)
+    except UnknownVersion:
+        console.print(f"[bold red]La version {args.version} n'existe pas[/] (voir « accueil kb history »).")
+        return 1
+    if report.unchanged:
+        console.print(f"La base de connaissances est déjà celle de la version {args.version}.")
+    else:
+        console.print(f"Retour à la version {args.version}, enregistré comme version {report.version} :")
+        _print_changes(report.changes)
+    return 0
+
+
+def cmd_kb_watch(args: argparse.Namespace) -> int:
+    settings = get_settings()
+    console.print(f"Synchronisation toutes les {args.interval} s depuis {args.source or settings.kb_source} (Ctrl-C pour arrêter).", highlight=False)
+    try:
+        while True:
+            started = time.strftime("%H:%M:%S")
+            console.print(f"[dim]{started}[/] ", end="")
+            _sync_kb(settings, args.source)
+            time.sleep(args.interval)
+    except KeyboardInterrupt:
+        return 0
 
 
 def cmd_train(args: argparse.Namespace) -> int:
@@ -144,9 +216,20 @@ def build_parser() -> argparse.ArgumentParser:
 
     kb = commands.add_parser("kb", help="knowledge base")
     kb_commands = kb.add_subparsers(dest="kb_command", required=True)
-    kb_sync = kb_commands.add_parser("sync", help="validate the editors' sources and load them")
+    kb_sync = kb_commands.add_parser("sync", help="validate the editors' sources and load them as a new version")
     kb_sync.add_argument("--source", type=Path, help="folder of sources (default: ACCUEIL_KB_SOURCE)")
+    kb_sync.add_argument("--dry-run", action="store_true", help="show what would change, write nothing")
     kb_sync.set_defaults(func=cmd_kb_sync)
+    kb_history = kb_commands.add_parser("history", help="list the versions of the knowledge base")
+    kb_history.add_argument("--limit", type=int, default=50)
+    kb_history.set_defaults(func=cmd_kb_history)
+    kb_rollback = kb_commands.add_parser("rollback", help="restore the content of an earlier version")
+    kb_rollback.add_argument("version", type=int)
+    kb_rollback.set_defaults(func=cmd_kb_rollback)
+    kb_watch = kb_commands.add_parser("watch", help="sync again and again, recording each change as a version")
+    kb_watch.add_argument("--source", type=Path, help="folder of sources (default: ACCUEIL_KB_SOURCE)")
+    kb_watch.add_argument("--interval", type=int, default=300, help="seconds between two syncs (default 300)")
+    kb_watch.set_defaults(func=cmd_kb_watch)
     return parser
 
 
@@ -157,6 +240,7 @@ def main(argv: list[str] | None = None) -> int:
         format="%(message)s",
         handlers=[RichHandler(console=console, show_path=False)],
     )
+    logging.getLogger("alembic").setLevel(logging.WARNING)
     return args.func(args)
 
 

@@ -1,12 +1,31 @@
-"""Answers that are an editor's article, read as written (pre-operative instructions…)."""
+"""Answers that are an editor's article, read as written, and articles found by search."""
 
 from __future__ import annotations
 
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.base import Events, KnowledgeAction, with_update_date
+from actions.base import Events, KnowledgeAction, latest_entity, with_update_date
 from actions.kb_repository import KnowledgeBase
+from kb_sync.search_index import SearchHit
+
+
+def article_buttons(hits: list[SearchHit] | dict[str, str]) -> list[dict]:
+    """Buttons that open articles: from search hits, or from {slug: title}."""
+    pairs = [(h.slug, h.title) for h in hits] if isinstance(hits, list) else list(hits.items())
+    return [{"title": title, "payload": f'/show_article{{"article":"{slug}"}}'} for slug, title in pairs]
+
+
+def say_article(dispatcher: CollectingDispatcher, kb: KnowledgeBase, slug: str) -> bool:
+    """Say the article and offer its related ones; False when it does not exist."""
+    article = kb.article(slug)
+    if article is None:
+        return False
+    related = kb.titles(list(article.related)) if article.related else {}
+    dispatcher.utter_message(text=with_update_date(article.body, article))
+    if related:
+        dispatcher.utter_message(text="À voir aussi :", buttons=article_buttons(related))
+    return True
 
 
 class ArticleAction(KnowledgeAction):
@@ -15,10 +34,8 @@ class ArticleAction(KnowledgeAction):
     article_slug: str
 
     def answer(self, dispatcher: CollectingDispatcher, tracker: Tracker, kb: KnowledgeBase) -> Events:
-        article = kb.article(self.article_slug)
-        if article is None:
+        if not say_article(dispatcher, kb, self.article_slug):
             raise LookupError(f"article {self.article_slug!r} missing from the knowledge base")
-        dispatcher.utter_message(text=with_update_date(article.body, article))
         return []
 
 
@@ -29,3 +46,16 @@ class ActionPreopFasting(ArticleAction):
 
     def name(self) -> str:
         return "action_preop_fasting"
+
+
+class ActionShowArticle(KnowledgeAction):
+    """Needs intent `show_article` with entity `article` (a slug, sent by the buttons of a search)."""
+
+    def name(self) -> str:
+        return "action_show_article"
+
+    def answer(self, dispatcher: CollectingDispatcher, tracker: Tracker, kb: KnowledgeBase) -> Events:
+        slug = latest_entity(tracker, "article")
+        if not slug or not say_article(dispatcher, kb, slug):
+            dispatcher.utter_message(text="Je ne retrouve pas cette fiche : elle a peut-être été retirée. Pouvez-vous reformuler votre question ?")
+        return []

@@ -1,4 +1,4 @@
-"""What the assistant says when it did not understand: suggestions and a human to call."""
+"""When no intent has a specific answer: articles found by search, suggestions, and a human to call."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from rasa_sdk import Tracker
 from rasa_sdk.events import UserUtteranceReverted
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.articles import article_buttons
 from actions.base import Events, KnowledgeAction
 from actions.kb_repository import KnowledgeBase
 
@@ -18,13 +19,34 @@ class ActionFallbackSuggestions(KnowledgeAction):
 
     def answer(self, dispatcher: CollectingDispatcher, tracker: Tracker, kb: KnowledgeBase) -> Events:
         organisation = kb.organisation()
-        dispatcher.utter_message(
-            text=(
-                "Je suis désolé, je n'ai pas bien compris votre question. "
-                f"Vous pouvez la reformuler, choisir un sujet ci-dessous, ou parler à un conseiller "
-                f"en appelant le standard au {organisation.switchboard_phone} ({organisation.switchboard_hours})."
+        hits = kb.search(tracker.latest_message.get("text") or "")
+        human = f"parler à un conseiller en appelant le standard au {organisation.switchboard_phone} ({organisation.switchboard_hours})"
+        if hits:
+            dispatcher.utter_message(
+                text="Je ne suis pas sûr d'avoir bien compris. Ces fiches peuvent peut-être vous aider :",
+                buttons=article_buttons(hits),
             )
-        )
-        dispatcher.utter_message(response="utter_suggestions")
+            dispatcher.utter_message(text=f"Sinon, vous pouvez reformuler votre question ou {human}.")
+        else:
+            dispatcher.utter_message(
+                text=f"Je suis désolé, je n'ai pas bien compris votre question. Vous pouvez la reformuler, choisir un sujet ci-dessous, ou {human}."
+            )
+            dispatcher.utter_message(response="utter_suggestions")
         # The misunderstood message must not steer the rest of the dialogue.
         return [UserUtteranceReverted()]
+
+
+class ActionOutOfScope(KnowledgeAction):
+    """Needs intent `out_of_scope` and responses `utter_out_of_scope`, `utter_suggestions`."""
+
+    def name(self) -> str:
+        return "action_out_of_scope"
+
+    def answer(self, dispatcher: CollectingDispatcher, tracker: Tracker, kb: KnowledgeBase) -> Events:
+        dispatcher.utter_message(response="utter_out_of_scope")
+        hits = kb.search(tracker.latest_message.get("text") or "")
+        if hits:
+            dispatcher.utter_message(text="Si votre question concerne l'hôpital, ces fiches peuvent peut-être vous aider :", buttons=article_buttons(hits))
+        else:
+            dispatcher.utter_message(response="utter_suggestions")
+        return []

@@ -15,8 +15,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from accueil.settings import get_settings
+from kb_sync import search_index
 from kb_sync.db import session_factory
 from kb_sync.models import Article, Organisation, Place, Ward
+from kb_sync.search_index import SearchHit
 
 
 @dataclass(frozen=True)
@@ -67,6 +69,7 @@ class ArticleInfo:
     topic: str
     title: str
     body: str
+    related: tuple[str, ...]
     updated_at: dt.date
     show_updated_at: bool
 
@@ -125,7 +128,16 @@ class KnowledgeBase:
     def article(self, slug: str) -> ArticleInfo | None:
         with self._sessions() as session:
             row = session.execute(select(Article).where(Article.slug == slug)).scalars().first()
-            return None if row is None else _record(ArticleInfo, row)
+            return None if row is None else _record(ArticleInfo, row, related=tuple(row.related or ()))
+
+    def titles(self, slugs: list[str]) -> dict[str, str]:
+        with self._sessions() as session:
+            return dict(session.execute(select(Article.slug, Article.title).where(Article.slug.in_(slugs))).all())
+
+    def search(self, question: str, limit: int = 3) -> list[SearchHit]:
+        """The articles that best match a French question (full-text, French normalisation)."""
+        with self._sessions() as session:
+            return search_index.search(session, question, limit)
 
 
 @lru_cache(maxsize=4)

@@ -11,7 +11,7 @@ from typing import Optional
 from pydantic import BaseModel, Field, root_validator, validator
 
 WEEKDAYS = ["lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche"]
-_TIME_RE = re.compile(r"^(\d{1,2})[:hH](\d{2})?$")
+_TIME_RE = re.compile(r"^(\d{1,2})[:hH](\d{2})?(?::00)?$")
 
 
 class Topic(str, Enum):
@@ -146,7 +146,9 @@ class VisitingRuleIn(_Strict):
     max_visitors: Optional[int] = Field(default=None, gt=0)
     min_age: Optional[int] = Field(default=None, gt=0)
 
-    _parse_times = validator("opens", "closes", pre=True, allow_reuse=True)(parse_time)
+    @validator("opens", "closes", pre=True)
+    def _parse_optional_times(cls, value: object) -> dt.time | None:
+        return None if value is None else parse_time(value)
 
     @root_validator(skip_on_failure=True)
     def _hours_consistent(cls, values: dict) -> dict:
@@ -185,6 +187,7 @@ class ArticleIn(_Strict):
     title: str
     body: str
     keywords: list[str] = []
+    related: list[str] = []
     source: str
     updated_at: dt.date
     show_updated_at: bool = False

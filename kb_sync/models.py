@@ -113,7 +113,22 @@ class Article(Base):
     title = Column(String(300), nullable=False)
     body = Column(Text, nullable=False)
     keywords = Column(JSON, nullable=False, default=list)
+    related = Column(JSON, nullable=False, default=list)
     source = Column(String(300), nullable=False)
     updated_at = Column(Date, nullable=False)
     show_updated_at = Column(Boolean, nullable=False, default=False)
     synced_at = Column(DateTime, nullable=False, default=dt.datetime.utcnow)
+
+
+class KbVersion(Base):
+    """One sync that changed something: what came in, from where, and a snapshot to roll back to."""
+
+    __tablename__ = "kb_version"
+
+    id = Column(Integer, primary_key=True)
+    created_at = Column(DateTime, nullable=False, default=dt.datetime.utcnow)
+    checksum = Column(String(64), nullable=False, index=True)
+    source = Column(String(500), nullable=False)
+    counts = Column(JSON, nullable=False)
+    changes = Column(JSON, nullable=False)
+    snapshot = Column(JSON, nullable=False)

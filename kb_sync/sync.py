@@ -1,34 +1,106 @@
-"""One sync: read and validate a source, then replace the knowledge base in one transaction."""
+"""One sync: read and validate a source, compare with the current version, write it in one transaction.
+
+Nothing is written when the source is invalid (`ContentInvalid`), when it is
+unchanged, or on a dry run. A write replaces the knowledge base, rebuilds the
+search index and records a version, all in the same transaction: readers see
+the previous version until the commit, then the new one.
+"""
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from dataclasses import dataclass
+from typing import Callable
 
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from kb_sync import search_index
 from kb_sync.content import KnowledgeBaseContent
-from kb_sync.db import get_engine, session_factory
-from kb_sync.models import Base
+from kb_sync.db import session_factory
+from kb_sync.models import KbVersion
+from kb_sync.schema import upgrade
 from kb_sync.sources.base import Source
+from kb_sync.versions import Changes, checksum, diff, latest_version, snapshot
 from kb_sync.writer import replace_content
 
 log = logging.getLogger(__name__)
 
+Progress = Callable[[int, int], None]
+
+
+class UnknownVersion(LookupError):
+    pass
+
 
 @dataclass(frozen=True)
-class SyncResult:
+class SyncReport:
     source: str
     counts: dict[str, int]
+    changes: Changes
+    version: int | None
+    dry_run: bool = False
+
+    @property
+    def unchanged(self) -> bool:
+        return not self.changes
 
 
-def create_schema(db_url: str) -> None:
-    Base.metadata.create_all(get_engine(db_url))
+def _lock(session: Session) -> None:
+    """One sync at a time on PostgreSQL (a scheduled one and a manual one may meet)."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(4242001)"))
 
 
-def sync(source: Source, db_url: str) -> SyncResult:
+def _write(session: Session, content: KnowledgeBaseContent, data: dict, source: str, changes: Changes, progress: Progress | None) -> int:
+    replace_content(session, content, progress)
+    session.flush()
+    search_index.rebuild(session, [(a.slug, a.title, a.keywords, a.body) for a in content.articles])
+    version = KbVersion(
+        created_at=dt.datetime.utcnow(),
+        checksum=checksum(data),
+        source=source,
+        counts=content.counts(),
+        changes=changes.as_dict(),
+        snapshot=data,
+    )
+    session.add(version)
+    session.flush()
+    return version.id
+
+
+def sync(source: Source, db_url: str, dry_run: bool = False, progress: Progress | None = None) -> SyncReport:
     """Validate everything first; raises `ContentInvalid` before touching the database."""
-    content: KnowledgeBaseContent = source.read()
-    create_schema(db_url)
+    content = source.read()
+    upgrade(db_url)
+    data = snapshot(content)
     with session_factory(db_url).begin() as session:
-        replace_content(session, content)
-    log.debug("Knowledge base synced from %s: %s", source.description, content.counts())
-    return SyncResult(source=source.description, counts=content.counts())
+        _lock(session)
+        latest = latest_version(session)
+        if latest is not None and latest.checksum == checksum(data):
+            return SyncReport(source.description, content.counts(), Changes(), None, dry_run)
+        changes = diff(latest.snapshot if latest else None, data)
+        if dry_run:
+            return SyncReport(source.description, content.counts(), changes, None, dry_run=True)
+        version = _write(session, content, data, source.description, changes, progress)
+    log.debug("Knowledge base version %s from %s: %s", version, source.description, changes.describe())
+    return SyncReport(source.description, content.counts(), changes, version)
+
+
+def rollback(db_url: str, version_id: int, progress: Progress | None = None) -> SyncReport:
+    """Restore the content of version `version_id`, recorded as a new version."""
+    upgrade(db_url)
+    with session_factory(db_url).begin() as session:
+        _lock(session)
+        target = session.get(KbVersion, version_id)
+        if target is None:
+            raise UnknownVersion(version_id)
+        content = KnowledgeBaseContent.parse_obj(target.snapshot)
+        latest = latest_version(session)
+        description = f"retour à la version {version_id}"
+        if latest is not None and latest.checksum == target.checksum:
+            return SyncReport(description, content.counts(), Changes(), None)
+        changes = diff(latest.snapshot if latest else None, target.snapshot)
+        version = _write(session, content, target.snapshot, description, changes, progress)
+    return SyncReport(description, content.counts(), changes, version)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Callable
+
 from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
@@ -9,8 +11,20 @@ from kb_sync.content import KnowledgeBaseContent
 from kb_sync.models import Article, OpeningHours, Organisation, Place, VisitingRule, Ward
 
 
-def replace_content(session: Session, content: KnowledgeBaseContent) -> None:
-    """Replace the whole knowledge base with `content`; the caller commits or rolls back."""
+def replace_content(session: Session, content: KnowledgeBaseContent, progress: Callable[[int, int], None] | None = None) -> None:
+    """Replace the whole knowledge base with `content`; the caller commits or rolls back.
+
+    `progress(done, total)` is called after each item written.
+    """
+    total = len(content.places) + len(content.wards) + len(content.articles)
+    done = 0
+
+    def advance() -> None:
+        nonlocal done
+        done += 1
+        if progress is not None:
+            progress(done, total)
+
     for table in (OpeningHours, VisitingRule, Place, Ward, Article, Organisation):
         session.execute(delete(table))
     session.add(Organisation(**content.organisation.dict()))
@@ -31,6 +45,7 @@ def replace_content(session: Session, content: KnowledgeBaseContent) -> None:
                 ],
             )
         )
+        advance()
     for ward in content.wards:
         session.add(
             Ward(
@@ -42,5 +57,7 @@ def replace_content(session: Session, content: KnowledgeBaseContent) -> None:
                 rules=[VisitingRule(position=index, **rule.dict()) for index, rule in enumerate(ward.rules)],
             )
         )
+        advance()
     for article in content.articles:
         session.add(Article(**{**article.dict(), "topic": article.topic.value}))
+        advance()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import socket
+import uuid
 from pathlib import Path
 
 import pytest
@@ -26,6 +27,40 @@ def free_port() -> int:
 @pytest.fixture
 def db_url(tmp_path: Path) -> str:
     return f"sqlite:///{tmp_path / 'kb.db'}"
+
+
+# The PostgreSQL server of the machine (see the `env` notes); tests create and drop their own databases.
+PG_ADMIN_URL = os.environ.get("ACCUEIL_TEST_PG_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+
+
+@pytest.fixture
+def pg_url() -> str:
+    """A fresh, empty PostgreSQL database, dropped after the test."""
+    import psycopg2
+    from sqlalchemy.engine import make_url
+
+    from kb_sync.db import get_engine
+
+    name = f"accueil_test_{uuid.uuid4().hex[:12]}"
+    admin = psycopg2.connect(PG_ADMIN_URL)
+    admin.autocommit = True
+    with admin.cursor() as cursor:
+        cursor.execute(f'CREATE DATABASE "{name}"')
+    url = str(make_url(PG_ADMIN_URL).set(drivername="postgresql+psycopg2", database=name))
+    yield url
+    get_engine(url).dispose()
+    get_engine.cache_clear()
+    with admin.cursor() as cursor:
+        cursor.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+    admin.close()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def any_db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """The same test on the embedded default (SQLite) and on production's PostgreSQL."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'kb.db'}"
+    return request.getfixturevalue("pg_url")
 
 
 @pytest.fixture

@@ -18,7 +18,7 @@ def test_kb_sync_loads_the_demo_and_says_so_in_french(db_url, monkeypatch, capsy
     monkeypatch.setenv("ACCUEIL_DB_URL", db_url)
     get_settings.cache_clear()
     assert cli.main(["kb", "sync", "--source", str(DEMO_SOURCE)]) == 0
-    assert "9 lieux, 4 services, 8 articles" in capsys.readouterr().out
+    assert "9 lieux, 4 services, 30 articles" in capsys.readouterr().out
     assert len(KnowledgeBase(db_url).wards()) == 4
     get_settings.cache_clear()
 

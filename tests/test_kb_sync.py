@@ -41,7 +41,7 @@ def errors_of(folder: Path) -> list[str]:
 
 def test_demo_sources_load_every_place_ward_and_article(db_url: str) -> None:
     result = sync(FolderSource(DEMO_SOURCE), db_url)
-    assert result.counts == {"places": 9, "wards": 4, "articles": 8}
+    assert result.counts == {"places": 9, "wards": 4, "articles": 30}
     kb = KnowledgeBase(db_url)
     places = {p.slug: p for p in kb.places()}
     assert places["laboratoire"].hours == tuple((day, dt.time(7, 30), dt.time(12, 0)) for day in range(6))
@@ -123,15 +123,23 @@ def test_refused_sync_keeps_the_previous_knowledge_base(source_copy: Path, db_ur
     assert maternity.rules[0].opens == dt.time(15, 0)
 
 
-def test_failure_while_writing_rolls_everything_back(db_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_failure_while_writing_rolls_everything_back(source_copy: Path, db_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
     sync(FolderSource(DEMO_SOURCE), db_url)
+    edit(source_copy / "places.yml", 'closes: "12:00"', 'closes: "12:30"')
 
-    def replace_then_fail(session, content):
+    def replace_then_fail(session, content, progress=None):
         session.execute(delete(Place))
         session.flush()
         raise RuntimeError("disk full")
 
     monkeypatch.setattr(sync_module, "replace_content", replace_then_fail)
     with pytest.raises(RuntimeError):
-        sync(FolderSource(DEMO_SOURCE), db_url)
+        sync(FolderSource(source_copy), db_url)
     assert len(KnowledgeBase(db_url).places()) == 9
+
+
+def test_broken_internal_reference_is_refused(source_copy: Path) -> None:
+    (source_copy / "articles" / "visites-fleurs.md").unlink()
+    [error] = errors_of(source_copy)
+    assert error.startswith("articles/visites-enfants.md, ligne 6, champ « related »")
+    assert "« visites-fleurs » n'existe pas" in error
