@@ -34,18 +34,23 @@ def _print_changes(changes) -> None:
         console.print(f"  {line}", highlight=False)
 
 
-def _sync_kb(settings: Settings, source: Path | None, dry_run: bool = False) -> int:
+def _sync_kb(settings: Settings, source: str | None, dry_run: bool = False) -> int:
     from rich.progress import Progress
 
     from kb_sync.errors import ContentInvalid
-    from kb_sync.sources import FolderSource
+    from kb_sync.sources import open_source
     from kb_sync.sync import sync
 
     folder = source or settings.kb_source
     try:
         with Progress(console=console, transient=True) as bar:
-            task = bar.add_task("Écriture de la base de connaissances", total=None)
-            report = sync(FolderSource(folder), settings.db_url, dry_run=dry_run, progress=lambda done, total: bar.update(task, completed=done, total=total))
+            task = bar.add_task("Écriture de la base de connaissances", total=None)  # total known once validated
+            report = sync(
+                open_source(folder, settings.http_cache_dir),
+                settings.db_url,
+                dry_run=dry_run,
+                progress=lambda done, total: bar.update(task, completed=done, total=total),
+            )
     except ContentInvalid as exc:
         console.print(f"[bold red]{exc.describe()}[/]", highlight=False)
         console.print("La base de connaissances précédente reste en service.")
@@ -100,6 +105,21 @@ def cmd_kb_rollback(args: argparse.Namespace) -> int:
     else:
         console.print(f"Retour à la version {args.version}, enregistré comme version {report.version} :")
         _print_changes(report.changes)
+    return 0
+
+
+def cmd_kb_export(args: argparse.Namespace) -> int:
+    from kb_sync.errors import ContentInvalid
+    from kb_sync.sources import export_folder_to_spreadsheet, open_source
+
+    settings = get_settings()
+    try:
+        content = open_source(args.source or settings.kb_source, settings.http_cache_dir).read()
+    except ContentInvalid as exc:
+        console.print(f"[bold red]{exc.describe()}[/]", highlight=False)
+        return 1
+    export_folder_to_spreadsheet(content, args.target)
+    console.print(f"Base de connaissances exportée vers {args.target} ({_counts(content.counts())}).", highlight=False)
     return 0
 
 
@@ -199,6 +219,9 @@ def cmd_shell(args: argparse.Namespace) -> int:
         return 0
 
 
+SOURCE_HELP = "folder of YAML/Markdown, folder of CSV, .xlsx file or http(s) URL (default: ACCUEIL_KB_SOURCE)"
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="accueil", description=__doc__)
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
@@ -217,7 +240,7 @@ def build_parser() -> argparse.ArgumentParser:
     kb = commands.add_parser("kb", help="knowledge base")
     kb_commands = kb.add_subparsers(dest="kb_command", required=True)
     kb_sync = kb_commands.add_parser("sync", help="validate the editors' sources and load them as a new version")
-    kb_sync.add_argument("--source", type=Path, help="folder of sources (default: ACCUEIL_KB_SOURCE)")
+    kb_sync.add_argument("--source", help=SOURCE_HELP)
     kb_sync.add_argument("--dry-run", action="store_true", help="show what would change, write nothing")
     kb_sync.set_defaults(func=cmd_kb_sync)
     kb_history = kb_commands.add_parser("history", help="list the versions of the knowledge base")
@@ -226,8 +249,12 @@ def build_parser() -> argparse.ArgumentParser:
     kb_rollback = kb_commands.add_parser("rollback", help="restore the content of an earlier version")
     kb_rollback.add_argument("version", type=int)
     kb_rollback.set_defaults(func=cmd_kb_rollback)
+    kb_export = kb_commands.add_parser("export", help="write the sources as a spreadsheet (.xlsx file, or a folder of CSV)")
+    kb_export.add_argument("target", type=Path)
+    kb_export.add_argument("--source", help=SOURCE_HELP)
+    kb_export.set_defaults(func=cmd_kb_export)
     kb_watch = kb_commands.add_parser("watch", help="sync again and again, recording each change as a version")
-    kb_watch.add_argument("--source", type=Path, help="folder of sources (default: ACCUEIL_KB_SOURCE)")
+    kb_watch.add_argument("--source", help=SOURCE_HELP)
     kb_watch.add_argument("--interval", type=int, default=300, help="seconds between two syncs (default 300)")
     kb_watch.set_defaults(func=cmd_kb_watch)
     return parser

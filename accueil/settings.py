@@ -22,9 +22,9 @@ class Settings(BaseSettings):
         default=f"sqlite:///{PROJECT_ROOT / 'var' / 'accueil.db'}",
         description="SQLAlchemy URL of the knowledge base (SQLite by default, PostgreSQL in production).",
     )
-    kb_source: Path = Field(
-        default=PROJECT_ROOT / "kb_content" / "valmont",
-        description="Folder of the editors' knowledge base sources.",
+    kb_source: str = Field(
+        default=str(PROJECT_ROOT / "kb_content" / "valmont"),
+        description="The editors' sources: a folder of YAML/Markdown, a folder of CSV, an .xlsx file or an http(s) URL.",
     )
     bot_dir: Path = Field(default=PROJECT_ROOT / "bot", description="Rasa project files (config, domain, stories).")
     nlu_dir: Path = Field(default=PROJECT_ROOT / "nlu_data", description="NLU training data owned by the editors.")
@@ -48,6 +48,10 @@ class Settings(BaseSettings):
     @property
     def rasa_models_dir(self) -> Path:
         return self.models_dir / "rasa"
+
+    @property
+    def http_cache_dir(self) -> Path:
+        return self.var_dir / "kb_http_cache"
 
     @property
     def log_dir(self) -> Path:

@@ -16,6 +16,19 @@ def article_buttons(hits: list[SearchHit] | dict[str, str]) -> list[dict]:
     return [{"title": title, "payload": f'/show_article{{"article":"{slug}"}}'} for slug, title in pairs]
 
 
+# When the intent's own answer stayed general, an article is offered only if it holds
+# at least this many terms of the question: one shared word is too often chance.
+SPECIFIC_MATCH = 2
+
+
+def offer_found_articles(dispatcher: CollectingDispatcher, kb: KnowledgeBase, question: str, intro: str, min_matched: int = 1) -> bool:
+    """Offer, as buttons, the articles a search finds holding `min_matched` terms of the question."""
+    hits = [hit for hit in kb.search(question) if hit.matched >= min_matched]
+    if hits:
+        dispatcher.utter_message(text=intro, buttons=article_buttons(hits))
+    return bool(hits)
+
+
 def say_article(dispatcher: CollectingDispatcher, kb: KnowledgeBase, slug: str) -> bool:
     """Say the article and offer its related ones; False when it does not exist."""
     article = kb.article(slug)

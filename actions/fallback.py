@@ -6,7 +6,7 @@ from rasa_sdk import Tracker
 from rasa_sdk.events import UserUtteranceReverted
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.articles import article_buttons
+from actions.articles import offer_found_articles
 from actions.base import Events, KnowledgeAction
 from actions.kb_repository import KnowledgeBase
 
@@ -19,13 +19,9 @@ class ActionFallbackSuggestions(KnowledgeAction):
 
     def answer(self, dispatcher: CollectingDispatcher, tracker: Tracker, kb: KnowledgeBase) -> Events:
         organisation = kb.organisation()
-        hits = kb.search(tracker.latest_message.get("text") or "")
+        question = tracker.latest_message.get("text") or ""
         human = f"parler à un conseiller en appelant le standard au {organisation.switchboard_phone} ({organisation.switchboard_hours})"
-        if hits:
-            dispatcher.utter_message(
-                text="Je ne suis pas sûr d'avoir bien compris. Ces fiches peuvent peut-être vous aider :",
-                buttons=article_buttons(hits),
-            )
+        if offer_found_articles(dispatcher, kb, question, "Je ne suis pas sûr d'avoir bien compris. Ces fiches peuvent peut-être vous aider :"):
             dispatcher.utter_message(text=f"Sinon, vous pouvez reformuler votre question ou {human}.")
         else:
             dispatcher.utter_message(
@@ -44,9 +40,7 @@ class ActionOutOfScope(KnowledgeAction):
 
     def answer(self, dispatcher: CollectingDispatcher, tracker: Tracker, kb: KnowledgeBase) -> Events:
         dispatcher.utter_message(response="utter_out_of_scope")
-        hits = kb.search(tracker.latest_message.get("text") or "")
-        if hits:
-            dispatcher.utter_message(text="Si votre question concerne l'hôpital, ces fiches peuvent peut-être vous aider :", buttons=article_buttons(hits))
-        else:
+        question = tracker.latest_message.get("text") or ""
+        if not offer_found_articles(dispatcher, kb, question, "Si votre question concerne l'hôpital, ces fiches peuvent peut-être vous aider :"):
             dispatcher.utter_message(response="utter_suggestions")
         return []

@@ -5,6 +5,7 @@ from __future__ import annotations
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.articles import SPECIFIC_MATCH, offer_found_articles
 from actions.base import Events, KnowledgeAction, latest_entity
 from actions.french_text import capitalize_first, describe_week
 from actions.kb_repository import KnowledgeBase, PlaceInfo
@@ -35,7 +36,8 @@ class ActionOpeningHours(KnowledgeAction):
 
     def answer(self, dispatcher: CollectingDispatcher, tracker: Tracker, kb: KnowledgeBase) -> Events:
         places = kb.places()
-        place = resolve(places, latest_entity(tracker, "place"), tracker.latest_message.get("text"))
+        message = tracker.latest_message.get("text") or ""
+        place = resolve(places, latest_entity(tracker, "place"), message)
         if place is not None:
             dispatcher.utter_message(text=describe_place_hours(place))
             return []
@@ -50,4 +52,5 @@ class ActionOpeningHours(KnowledgeAction):
                 for p in others
             ],
         )
+        offer_found_articles(dispatcher, kb, message, "Votre question porte peut-être sur :", min_matched=SPECIFIC_MATCH)
         return []

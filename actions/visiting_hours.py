@@ -5,6 +5,7 @@ from __future__ import annotations
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.articles import SPECIFIC_MATCH, offer_found_articles
 from actions.base import Events, KnowledgeAction, latest_entity
 from actions.french_text import capitalize_first, join_words, time_range
 from actions.kb_repository import KnowledgeBase, VisitingRuleInfo, WardInfo
@@ -40,7 +41,8 @@ class ActionVisitingHours(KnowledgeAction):
 
     def answer(self, dispatcher: CollectingDispatcher, tracker: Tracker, kb: KnowledgeBase) -> Events:
         wards = kb.wards()
-        ward = resolve(wards, latest_entity(tracker, "ward"), tracker.latest_message.get("text"))
+        message = tracker.latest_message.get("text") or ""
+        ward = resolve(wards, latest_entity(tracker, "ward"), message)
         if ward is not None:
             dispatcher.utter_message(text=describe_ward_visits(ward))
             return []
@@ -53,4 +55,5 @@ class ActionVisitingHours(KnowledgeAction):
                 {"title": capitalize_first(w.name), "payload": f'/ask_visiting_hours{{"ward":"{w.slug}"}}'} for w in others
             ],
         )
+        offer_found_articles(dispatcher, kb, message, "Votre question porte peut-être sur :", min_matched=SPECIFIC_MATCH)
         return []

@@ -25,7 +25,7 @@ from tqdm import tqdm  # noqa: E402
 from accueil.servers import action_server, rasa_server, running  # noqa: E402
 from accueil.settings import Settings  # noqa: E402
 from accueil.training import train_if_needed  # noqa: E402
-from kb_sync.sources import FolderSource  # noqa: E402
+from kb_sync.sources import open_source  # noqa: E402
 from kb_sync.sync import sync  # noqa: E402
 
 QUESTIONS = [
@@ -63,7 +63,7 @@ def main() -> None:
         # An empty cache: Rasa would otherwise reuse components trained before, and time nothing.
         os.environ["RASA_CACHE_DIRECTORY"] = str(var / "rasa-cache")
         settings = Settings(db_url=f"sqlite:///{var / 'kb.db'}", var_dir=var, rasa_port=free_port(), actions_port=free_port())
-        sync(FolderSource(settings.kb_source), settings.db_url)
+        sync(open_source(settings.kb_source, settings.http_cache_dir), settings.db_url)
 
         print("Training a fresh model…", flush=True)
         training = train_if_needed(settings, force=True, out_dir=var / "models", quiet=True)

@@ -8,6 +8,7 @@ The index is rebuilt by the sync, in the sync's transaction.
 
 from __future__ import annotations
 
+import json
 import math
 import re
 import unicodedata
@@ -15,7 +16,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 import snowballstemmer
-from sqlalchemy import text
+from sqlalchemy import bindparam, text
 from sqlalchemy.orm import Session
 
 # Words patients abbreviate; expanded before stemming.
@@ -86,6 +87,20 @@ class SearchHit:
     slug: str
     title: str
     score: float
+    matched: int = 0  # how many distinct terms of the question the article holds
+
+
+def _with_matched_terms(session: Session, query: str, hits: list[SearchHit]) -> list[SearchHit]:
+    """Counts, the same way on both engines, the question's terms each hit holds."""
+    if not hits:
+        return hits
+    terms = set(stems(query))
+    rows = session.execute(
+        text("SELECT slug, title, keywords, body FROM article WHERE slug IN :slugs").bindparams(bindparam("slugs", expanding=True)),
+        {"slugs": [hit.slug for hit in hits]},
+    )
+    held = {slug: set(stems(f"{title} {' '.join(json.loads(keywords) if isinstance(keywords, str) else keywords)} {body}")) for slug, title, keywords, body in rows}
+    return [SearchHit(h.slug, h.title, h.score, len(terms & held.get(h.slug, set()))) for h in hits]
 
 
 def rebuild(session: Session, articles: list[tuple[str, str, list[str], str]]) -> None:
@@ -118,7 +133,11 @@ def rebuild(session: Session, articles: list[tuple[str, str, list[str], str]]) -
 def search(session: Session, query: str, limit: int = 3) -> list[SearchHit]:
     """The best `limit` articles for a French question, best first; [] when nothing matches."""
     if session.get_bind().dialect.name == "postgresql":
-        return _search_postgresql(session, query, limit)
+        return _with_matched_terms(session, query, _search_postgresql(session, query, limit))
+    return _with_matched_terms(session, query, _search_sqlite(session, query, limit))
+
+
+def _search_sqlite(session: Session, query: str, limit: int) -> list[SearchHit]:
     terms = sorted(set(stems(query)))
     if not terms:
         return []

@@ -12,7 +12,8 @@ from rasa_sdk.executor import CollectingDispatcher
 from accueil.settings import get_settings
 from actions.articles import ActionPreopFasting
 from actions.conversation import ActionGreet, ActionHandover
-from actions.fallback import ActionFallbackSuggestions
+from actions.articles import ActionShowArticle
+from actions.fallback import ActionFallbackSuggestions, ActionOutOfScope
 from actions.opening_hours import ActionOpeningHours
 from actions.visiting_hours import ActionVisitingHours
 
@@ -126,7 +127,16 @@ def test_handover_gives_the_switchboard(demo_kb) -> None:
     assert "02 38 00 00 00" in texts(messages) and "24h/24" in texts(messages)
 
 
-def test_fallback_suggests_topics_offers_a_human_and_forgets_the_message(demo_kb) -> None:
+def test_fallback_offers_the_articles_a_search_finds(demo_kb) -> None:
+    messages, events = run(ActionFallbackSuggestions(), "combien coûte une chambre individuelle", "nlu_fallback")
+    payloads = [b["payload"] for b in messages[0]["buttons"]]
+    assert 1 <= len(payloads) <= 3
+    assert payloads[0] == '/show_article{"article":"admission-chambre-individuelle"}'
+    assert "02 38 00 00 00" in texts(messages)
+    assert events == [UserUtteranceReverted()]
+
+
+def test_fallback_without_search_result_suggests_topics_offers_a_human_and_forgets_the_message(demo_kb) -> None:
     messages, events = run(ActionFallbackSuggestions(), "blorp", "nlu_fallback")
     assert "pas bien compris" in texts(messages) and "02 38 00 00 00" in texts(messages)
     assert messages[-1]["response"] == "utter_suggestions"
@@ -154,6 +164,35 @@ def test_word_shared_by_several_places_does_not_pick_one(demo_kb) -> None:
 def test_maternity_is_found_from_a_birth(demo_kb) -> None:
     messages, _ = run(ActionVisitingHours(), "ma femme vient d'accoucher, je peux venir quand", "ask_visiting_hours")
     assert "de 9h à 21h" in texts(messages)
+
+
+def test_general_hours_answer_also_offers_a_clearly_matching_article(demo_kb) -> None:
+    messages, _ = run(ActionOpeningHours(), "je cherche le prix d'une chambre individuelle", "ask_opening_hours")
+    assert messages[-1]["buttons"][0]["payload"] == '/show_article{"article":"admission-chambre-individuelle"}'
+    plain, _ = run(ActionOpeningHours(), "vous ouvrez quand ?", "ask_opening_hours")
+    assert len(plain) == 1
+
+
+def test_out_of_scope_offers_articles_when_the_search_finds_some(demo_kb) -> None:
+    messages, _ = run(ActionOutOfScope(), "je cherche où garer ma voiture, le parking est payant ?", "out_of_scope")
+    assert messages[0]["response"] == "utter_out_of_scope"
+    assert '/show_article{"article":"acces-parking"}' in [b["payload"] for b in messages[1]["buttons"]]
+
+
+def test_out_of_scope_without_search_result_suggests_topics(demo_kb) -> None:
+    messages, _ = run(ActionOutOfScope(), "quel temps fait-il demain", "out_of_scope")
+    assert [m["response"] for m in messages] == ["utter_out_of_scope", "utter_suggestions"]
+
+
+def test_article_button_shows_the_article_and_its_related_ones(demo_kb) -> None:
+    messages, _ = run(ActionShowArticle(), '/show_article{"article":"admission-chambre-individuelle"}', "show_article", {"article": "admission-chambre-individuelle"})
+    assert "70 €" in messages[0]["text"] and "Information mise à jour le" in messages[0]["text"]
+    assert messages[1]["buttons"]
+
+
+def test_article_that_no_longer_exists_gets_a_polite_answer(demo_kb) -> None:
+    messages, _ = run(ActionShowArticle(), "x", "show_article", {"article": "retire-en-2025"})
+    assert "Je ne retrouve pas cette fiche" in texts(messages)
 
 
 def test_unreachable_database_gets_a_polite_french_answer(monkeypatch, tmp_path) -> None:

@@ -61,3 +61,15 @@ def test_up_to_date_model_is_not_trained_again(project_copy: Settings) -> None:
     target.write_bytes(b"model")
     result = train_if_needed(project_copy)
     assert (result.model, result.trained) == (target, False)
+
+
+def test_kb_export_then_sync_from_the_workbook_is_the_same_content(db_url, monkeypatch, capsys, tmp_path) -> None:
+    monkeypatch.setenv("ACCUEIL_DB_URL", db_url)
+    get_settings.cache_clear()
+    workbook = tmp_path / "valmont.xlsx"
+    assert cli.main(["kb", "export", str(workbook), "--source", str(DEMO_SOURCE)]) == 0
+    assert cli.main(["kb", "sync", "--source", str(workbook)]) == 0
+    assert cli.main(["kb", "sync", "--source", str(DEMO_SOURCE)]) == 0
+    out = capsys.readouterr().out
+    assert "exportée" in out and "Version 1" in out and "aucun changement" in out
+    get_settings.cache_clear()

@@ -55,7 +55,7 @@ class JsonServer:
         return '"' + hashlib.sha256(self.body).hexdigest()[:16] + '"'
 
     def start(self) -> None:
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
 
     def stop(self) -> None:
         self.release.set()
