@@ -2,14 +2,9 @@
 
 from __future__ import annotations
 
-from rasa_sdk import Tracker
-from rasa_sdk.executor import CollectingDispatcher
-
-from actions.articles import SPECIFIC_MATCH, offer_found_articles
-from actions.base import Events, KnowledgeAction, latest_entity
 from actions.french_text import capitalize_first, describe_week
 from actions.kb_repository import KnowledgeBase, PlaceInfo
-from actions.resolve import resolve
+from actions.named_items import NamedItemAction
 
 DEFAULT_PLACE = "accueil"
 
@@ -28,29 +23,26 @@ def describe_place_hours(place: PlaceInfo) -> str:
     return text
 
 
-class ActionOpeningHours(KnowledgeAction):
+class ActionOpeningHours(NamedItemAction):
     """Needs intent `ask_opening_hours` and entity `place` (optional)."""
+
+    intent = "ask_opening_hours"
+    entity = "place"
 
     def name(self) -> str:
         return "action_opening_hours"
 
-    def answer(self, dispatcher: CollectingDispatcher, tracker: Tracker, kb: KnowledgeBase) -> Events:
-        places = kb.places()
-        message = tracker.latest_message.get("text") or ""
-        place = resolve(places, latest_entity(tracker, "place"), message)
-        if place is not None:
-            dispatcher.utter_message(text=describe_place_hours(place))
-            return []
-        # No place named: the main reception and the emergency department, then a choice.
-        shown = [p for p in places if p.slug == DEFAULT_PLACE] + [p for p in places if p.always_open and not p.phone]
-        lines = [describe_place_hours(p) for p in shown]
-        others = [p for p in places if p not in shown]
-        dispatcher.utter_message(
-            text="\n".join(lines + ["Pour un autre lieu, lequel ?"]),
-            buttons=[
-                {"title": capitalize_first(p.name.split(" (")[0]), "payload": f'/ask_opening_hours{{"place":"{p.slug}"}}'}
-                for p in others
-            ],
-        )
-        offer_found_articles(dispatcher, kb, message, "Votre question porte peut-être sur :", min_matched=SPECIFIC_MATCH)
-        return []
+    def items(self, kb: KnowledgeBase) -> list[PlaceInfo]:
+        return kb.places()
+
+    def describe(self, item: PlaceInfo) -> str:
+        return describe_place_hours(item)
+
+    def general(self, items: list[PlaceInfo]) -> tuple[str, list[PlaceInfo]]:
+        # The main reception and the emergency department, then a choice of the others.
+        shown = [p for p in items if p.slug == DEFAULT_PLACE] + [p for p in items if p.always_open and not p.phone]
+        lines = [describe_place_hours(p) for p in shown] + ["Pour un autre lieu, lequel ?"]
+        return "\n".join(lines), [p for p in items if p not in shown]
+
+    def button_title(self, item: PlaceInfo) -> str:
+        return capitalize_first(item.name.split(" (")[0])

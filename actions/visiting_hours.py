@@ -2,14 +2,9 @@
 
 from __future__ import annotations
 
-from rasa_sdk import Tracker
-from rasa_sdk.executor import CollectingDispatcher
-
-from actions.articles import SPECIFIC_MATCH, offer_found_articles
-from actions.base import Events, KnowledgeAction, latest_entity
 from actions.french_text import capitalize_first, join_words, time_range
 from actions.kb_repository import KnowledgeBase, VisitingRuleInfo, WardInfo
-from actions.resolve import resolve
+from actions.named_items import NamedItemAction
 
 
 def describe_rule(rule: VisitingRuleInfo) -> str:
@@ -33,27 +28,26 @@ def describe_ward_visits(ward: WardInfo) -> str:
     return text
 
 
-class ActionVisitingHours(KnowledgeAction):
+class ActionVisitingHours(NamedItemAction):
     """Needs intent `ask_visiting_hours` and entity `ward` (optional)."""
+
+    intent = "ask_visiting_hours"
+    entity = "ward"
 
     def name(self) -> str:
         return "action_visiting_hours"
 
-    def answer(self, dispatcher: CollectingDispatcher, tracker: Tracker, kb: KnowledgeBase) -> Events:
-        wards = kb.wards()
-        message = tracker.latest_message.get("text") or ""
-        ward = resolve(wards, latest_entity(tracker, "ward"), message)
-        if ward is not None:
-            dispatcher.utter_message(text=describe_ward_visits(ward))
-            return []
-        default = next(w for w in wards if w.is_default)
-        others = [w for w in wards if not w.is_default]
+    def items(self, kb: KnowledgeBase) -> list[WardInfo]:
+        return kb.wards()
+
+    def describe(self, item: WardInfo) -> str:
+        return describe_ward_visits(item)
+
+    def general(self, items: list[WardInfo]) -> tuple[str, list[WardInfo]]:
+        default = next(w for w in items if w.is_default)
+        others = [w for w in items if not w.is_default]
         names = join_words(f"en {w.name}" for w in others)
-        dispatcher.utter_message(
-            text=f"{describe_ward_visits(default)}\nLes règles sont différentes {names} : quel service vous intéresse ?",
-            buttons=[
-                {"title": capitalize_first(w.name), "payload": f'/ask_visiting_hours{{"ward":"{w.slug}"}}'} for w in others
-            ],
-        )
-        offer_found_articles(dispatcher, kb, message, "Votre question porte peut-être sur :", min_matched=SPECIFIC_MATCH)
-        return []
+        return f"{describe_ward_visits(default)}\nLes règles sont différentes {names} : quel service vous intéresse ?", others
+
+    def button_title(self, item: WardInfo) -> str:
+        return capitalize_first(item.name)
