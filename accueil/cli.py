@@ -147,6 +147,31 @@ def cmd_train(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_eval(args: argparse.Namespace) -> int:
+    from accueil.evaluation import TARGETS, EvaluationError, evaluate
+    from accueil.training import train_if_needed
+
+    settings = get_settings()
+    with console.status("Modèle : entraînement seulement si ses données ont changé…"):
+        model = train_if_needed(settings, quiet=True).model
+    try:
+        with console.status("Évaluation…") as status:
+            result = evaluate(settings, model, args.out, folds=args.folds, progress=lambda text: status.update(f"Évaluation : {text}…"))
+    except EvaluationError as exc:
+        console.print(f"[bold red]{exc}[/]")
+        return 1
+    summary = result.summary
+    console.print(f"Jeu de test réservé ({summary['n_examples']} exemples, {summary['n_intents']} intentions) :")
+    console.print(f"  exactitude des intentions   {summary['intent_accuracy']:.3f}")
+    console.print(f"  F1 macro des intentions     {summary['intent_macro_f1']:.3f}   (objectif ≥ {TARGETS['intent_macro_f1']})")
+    console.print(f"  F1 macro des entités        {summary['entity_macro_f1']:.3f}   (objectif ≥ {TARGETS['entity_macro_f1']})")
+    if "cross_validation" in summary:
+        cv = summary["cross_validation"]
+        console.print(f"Validation croisée en {cv['folds']} plis : F1 macro intentions {cv['intent_macro_f1']:.3f}, entités {cv['entity_macro_f1']:.3f}")
+    console.print(f"Rapports : {result.out_dir}")
+    return 0 if result.meets_targets else 2
+
+
 def _prepare(settings: Settings) -> Path | None:
     """Knowledge base and model, as `run` and `shell` need them; None on failure."""
     from accueil.training import train_if_needed
@@ -236,6 +261,11 @@ def build_parser() -> argparse.ArgumentParser:
     train = commands.add_parser("train", help="train the Rasa model if its data or config changed")
     train.add_argument("--force", action="store_true", help="train even if the model is up to date")
     train.set_defaults(func=cmd_train)
+
+    evaluation = commands.add_parser("eval", help="evaluate the NLU on the held-out set and in cross-validation")
+    evaluation.add_argument("--out", type=Path, default=Path("reports") / "eval", help="report folder (default reports/eval)")
+    evaluation.add_argument("--folds", type=int, default=5, help="cross-validation folds; 0 to skip it (default 5)")
+    evaluation.set_defaults(func=cmd_eval)
 
     kb = commands.add_parser("kb", help="knowledge base")
     kb_commands = kb.add_subparsers(dest="kb_command", required=True)

@@ -32,6 +32,7 @@ class KnowledgeAction(Action, metaclass=ABCMeta):
             return await asyncio.to_thread(self.answer, dispatcher, tracker, get_knowledge_base())
         except Exception:
             log.exception("Action %s failed", self.name())
+            dispatcher.messages.clear()  # no half answer before the apology
             dispatcher.utter_message(response="utter_kb_unavailable")
             return []
 

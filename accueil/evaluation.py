@@ -1,0 +1,111 @@
+"""NLU evaluation: Rasa's `rasa test nlu` on the held-out set and in cross-validation, summarised.
+
+Writes in the output folder (default reports/eval/):
+    summary.json            intent_accuracy, intent_macro_f1, entity_macro_f1, n_intents, n_examples,
+                            the targets, and the cross-validation figures when it ran
+    per_intent.csv          precision, recall, F1 and support of each intent (held-out set)
+    intent_confusion_matrix.png
+    misclassified.json      the held-out examples whose intent or entities were wrong
+    holdout/, cv/           Rasa's own reports
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from accueil.settings import PROJECT_ROOT, Settings
+
+HOLDOUT_DIR = PROJECT_ROOT / "tests" / "nlu_holdout"
+TARGETS = {"intent_macro_f1": 0.95, "entity_macro_f1": 0.90}
+
+
+class EvaluationError(RuntimeError):
+    pass
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    summary: dict
+    out_dir: Path
+
+    @property
+    def meets_targets(self) -> bool:
+        return all(self.summary[key] >= target for key, target in TARGETS.items())
+
+
+def _rasa_test_nlu(settings: Settings, arguments: list[str], out: Path, log: Path) -> None:
+    out.mkdir(parents=True, exist_ok=True)
+    command = [sys.executable, "-m", "rasa", "test", "nlu", "--out", str(out), *arguments]
+    with open(log, "w", encoding="utf-8") as handle:
+        completed = subprocess.run(command, env=settings.rasa_environment(), cwd=PROJECT_ROOT, stdout=handle, stderr=subprocess.STDOUT)
+    if completed.returncode != 0:
+        raise EvaluationError(f"`rasa test nlu` failed (exit {completed.returncode}); see {log}")
+
+
+def _entity_macro_f1(report_dir: Path) -> float:
+    report = report_dir / "DIETClassifier_report.json"
+    if not report.exists():
+        return 1.0  # no entity in the test set: nothing was missed
+    data = json.loads(report.read_text(encoding="utf-8"))
+    scores = [v["f1-score"] for k, v in data.items() if isinstance(v, dict) and k not in ("micro avg", "macro avg", "weighted avg", "no_entity")]
+    return sum(scores) / len(scores) if scores else 1.0
+
+
+def _intent_figures(report_dir: Path) -> tuple[dict, dict]:
+    report = json.loads((report_dir / "intent_report.json").read_text(encoding="utf-8"))
+    per_intent = {k: v for k, v in report.items() if isinstance(v, dict) and "support" in v and not k.endswith(" avg")}
+    figures = {
+        "intent_accuracy": round(report["accuracy"], 4),
+        "intent_macro_f1": round(report["macro avg"]["f1-score"], 4),
+        "n_intents": len(per_intent),
+        "n_examples": int(report["macro avg"]["support"]),
+    }
+    return figures, per_intent
+
+
+def evaluate(settings: Settings, model: Path, out_dir: Path, holdout_dir: Path = HOLDOUT_DIR, folds: int = 5, progress=None) -> Evaluation:
+    """Held-out evaluation of `model`, then (unless folds == 0) cross-validation on the training data."""
+    step = progress or (lambda _text: None)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    step("évaluation sur le jeu de test réservé")
+    _rasa_test_nlu(settings, ["--model", str(model), "--nlu", str(holdout_dir)], out_dir / "holdout", out_dir / "holdout.log")
+    figures, per_intent = _intent_figures(out_dir / "holdout")
+    summary = {**figures, "entity_macro_f1": round(_entity_macro_f1(out_dir / "holdout"), 4), "model": model.name, "targets": TARGETS}
+    if folds:
+        step(f"validation croisée en {folds} plis (un entraînement par pli)")
+        cv_dir = out_dir / "cv"
+        _rasa_test_nlu(
+            settings,
+            ["--nlu", str(settings.nlu_dir), "--config", str(settings.bot_dir / "config.yml"), "--cross-validation", "--folds", str(folds)],
+            cv_dir,
+            out_dir / "cv.log",
+        )
+        cv_figures, _ = _intent_figures(cv_dir)
+        summary["cross_validation"] = {"folds": folds, **cv_figures, "entity_macro_f1": round(_entity_macro_f1(cv_dir), 4)}
+    _write_outputs(out_dir, summary, per_intent)
+    return Evaluation(summary, out_dir)
+
+
+def _write_outputs(out_dir: Path, summary: dict, per_intent: dict) -> None:
+    evaluation = Evaluation(summary, out_dir)
+    summary["meets_targets"] = evaluation.meets_targets
+    (out_dir / "summary.json").write_text(json.dumps(summary, indent=2, ensure_ascii=False), encoding="utf-8")
+    with open(out_dir / "per_intent.csv", "w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["intent", "precision", "recall", "f1", "support"])
+        for intent, values in sorted(per_intent.items()):
+            writer.writerow([intent, round(values["precision"], 4), round(values["recall"], 4), round(values["f1-score"], 4), values["support"]])
+    holdout = out_dir / "holdout"
+    shutil.copyfile(holdout / "intent_confusion_matrix.png", out_dir / "intent_confusion_matrix.png")
+    errors = []
+    for name, kind in (("intent_errors.json", "intent"), ("DIETClassifier_errors.json", "entities")):
+        path = holdout / name
+        if path.exists():
+            errors += [{"kind": kind, **error} for error in json.loads(path.read_text(encoding="utf-8"))]
+    (out_dir / "misclassified.json").write_text(json.dumps(errors, indent=2, ensure_ascii=False), encoding="utf-8")
