@@ -3,20 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
-import re
-import unicodedata
 from itertools import groupby
 from typing import Iterable, Sequence
 
+from kb_sync.french import match_form as fold  # how matching sees text
+
 WEEKDAYS = ["lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche"]
-
-
-def fold(text: str) -> str:
-    """Lowercase, no accents, apostrophes and punctuation as spaces: how matching sees text."""
-    text = unicodedata.normalize("NFD", text.lower())
-    text = "".join(c for c in text if unicodedata.category(c) != "Mn")
-    text = re.sub(r"[^a-z0-9]+", " ", text)
-    return f" {text.strip()} "
 
 
 def find_mention(text: str, names_by_key: dict[str, Sequence[str]]) -> str | None:

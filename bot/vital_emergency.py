@@ -10,7 +10,6 @@ or the 112" (rule `vital emergency comes first`).
 from __future__ import annotations
 
 import re
-import unicodedata
 from typing import Any
 
 from rasa.engine.graph import ExecutionContext, GraphComponent
@@ -19,6 +18,8 @@ from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
 from rasa.shared.nlu.constants import INTENT, INTENT_NAME_KEY, PREDICTED_CONFIDENCE_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
+
+from kb_sync.french import match_form
 
 EMERGENCY_INTENT = "emergency"
 
@@ -41,13 +42,8 @@ _VITAL_SIGNS = [
 _PATTERN = re.compile("|".join(f"(?:{p})" for p in _VITAL_SIGNS))
 
 
-def _fold(text: str) -> str:
-    text = "".join(c for c in unicodedata.normalize("NFD", text.lower()) if unicodedata.category(c) != "Mn")
-    return " " + re.sub(r"[^a-z0-9]+", " ", text).strip() + " "
-
-
 def looks_like_vital_emergency(text: str | None) -> bool:
-    return bool(text) and _PATTERN.search(_fold(text)) is not None
+    return bool(text) and _PATTERN.search(match_form(text)) is not None
 
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False)

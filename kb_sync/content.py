@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import unicodedata
 from enum import Enum
 from typing import Optional
 
 from pydantic import BaseModel, Field, root_validator, validator
+
+from kb_sync.french import strip_accents
 
 WEEKDAYS = ["lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche"]
 _TIME_RE = re.compile(r"^(\d{1,2})[:hH](\d{2})?(?::00)?$")
@@ -29,10 +30,6 @@ class Topic(str, Enum):
     securite = "securite"
 
 
-def _fold(text: str) -> str:
-    return "".join(c for c in unicodedata.normalize("NFD", text.lower()) if unicodedata.category(c) != "Mn")
-
-
 def parse_time(value: object) -> dt.time:
     """Accept 07:30, 7h30, 7h and 24:00 (end of day); French error otherwise."""
     if isinstance(value, dt.time):
@@ -50,11 +47,11 @@ def parse_time(value: object) -> dt.time:
 
 def parse_days(value: str) -> list[int]:
     """'lundi-vendredi', 'lundi, mercredi', 'tous les jours' -> weekday numbers (0 = Monday)."""
-    text = _fold(str(value)).strip()
+    text = strip_accents(str(value).lower()).strip()
     if text in ("tous les jours", "toute la semaine", "lundi-dimanche"):
         return list(range(7))
     days: list[int] = []
-    folded_names = [_fold(name) for name in WEEKDAYS]
+    folded_names = [strip_accents(name.lower()) for name in WEEKDAYS]
     for part in re.split(r"\s*(?:,|\bet\b)\s*", text):
         if not part:
             continue

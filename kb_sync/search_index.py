@@ -11,13 +11,14 @@ from __future__ import annotations
 import json
 import math
 import re
-import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 
 import snowballstemmer
 from sqlalchemy import bindparam, text
 from sqlalchemy.orm import Session
+
+from kb_sync.french import strip_accents
 
 # Words patients abbreviate; expanded before stemming.
 ABBREVIATIONS = {
@@ -53,10 +54,6 @@ STOP_WORDS = set(
 )
 
 
-def fold(word: str) -> str:
-    return "".join(c for c in unicodedata.normalize("NFD", word) if unicodedata.category(c) != "Mn")
-
-
 @lru_cache(maxsize=1)
 def _stemmer():
     return snowballstemmer.stemmer("french")
@@ -71,15 +68,15 @@ def words(value: str) -> list[str]:
     for token in re.findall(r"[^\W_]+(?:-[^\W_]+)*", value.lower()):
         parts = token.split("-")
         for word in parts + (["".join(parts)] if len(parts) > 1 else []):
-            for part in ABBREVIATIONS.get(fold(word), word).split():
-                if len(part) > 1 and fold(part) not in STOP_WORDS:
+            for part in ABBREVIATIONS.get(strip_accents(word), word).split():
+                if len(part) > 1 and strip_accents(part) not in STOP_WORDS:
                     result.append(part)
     return result
 
 
 def stems(value: str) -> list[str]:
     """Snowball-French stems without accents: 'Résultats' and 'resultat' both give 'resultat'."""
-    return [fold(stem) for stem in _stemmer().stemWords(words(value))]
+    return [strip_accents(stem) for stem in _stemmer().stemWords(words(value))]
 
 
 @dataclass(frozen=True)
@@ -154,7 +151,7 @@ def _search_sqlite(session: Session, query: str, limit: int) -> list[SearchHit]:
 
 def _pg_text(value: str) -> str:
     """What PostgreSQL's `french` configuration stems: our words, without accents."""
-    return fold(" ".join(words(value)))
+    return strip_accents(" ".join(words(value)))
 
 
 def _search_postgresql(session: Session, query: str, limit: int) -> list[SearchHit]:

@@ -53,13 +53,15 @@ def _lock(session: Session) -> None:
         session.execute(text("SELECT pg_advisory_xact_lock(4242001)"))
 
 
-def _write(session: Session, content: KnowledgeBaseContent, data: dict, source: str, changes: Changes, progress: Progress | None) -> int:
+def _write(
+    session: Session, content: KnowledgeBaseContent, data: dict, digest: str, source: str, changes: Changes, progress: Progress | None
+) -> int:
     replace_content(session, content, progress)
     session.flush()
     search_index.rebuild(session, [(a.slug, a.title, a.keywords, a.body) for a in content.articles])
     version = KbVersion(
         created_at=dt.datetime.utcnow(),
-        checksum=checksum(data),
+        checksum=digest,
         source=source,
         counts=content.counts(),
         changes=changes.as_dict(),
@@ -75,15 +77,16 @@ def sync(source: Source, db_url: str, dry_run: bool = False, progress: Progress 
     content = source.read()
     upgrade(db_url)
     data = snapshot(content)
+    digest = checksum(data)
     with session_factory(db_url).begin() as session:
         _lock(session)
         latest = latest_version(session)
-        if latest is not None and latest.checksum == checksum(data):
+        if latest is not None and latest.checksum == digest:
             return SyncReport(source.description, content.counts(), Changes(), None, dry_run)
         changes = diff(latest.snapshot if latest else None, data)
         if dry_run:
             return SyncReport(source.description, content.counts(), changes, None, dry_run=True)
-        version = _write(session, content, data, source.description, changes, progress)
+        version = _write(session, content, data, digest, source.description, changes, progress)
     log.debug("Knowledge base version %s from %s: %s", version, source.description, changes.describe())
     return SyncReport(source.description, content.counts(), changes, version)
 
@@ -102,5 +105,5 @@ def rollback(db_url: str, version_id: int, progress: Progress | None = None) -> 
         if latest is not None and latest.checksum == target.checksum:
             return SyncReport(description, content.counts(), Changes(), None)
         changes = diff(latest.snapshot if latest else None, target.snapshot)
-        version = _write(session, content, target.snapshot, description, changes, progress)
+        version = _write(session, content, target.snapshot, target.checksum, description, changes, progress)
     return SyncReport(description, content.counts(), changes, version)

@@ -64,13 +64,23 @@ def any_db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 
 
 @pytest.fixture
-def demo_kb(db_url: str, monkeypatch: pytest.MonkeyPatch) -> str:
+def use_db(monkeypatch: pytest.MonkeyPatch):
+    """Points Accueil's settings (hence the actions and the CLI) at a database for one test."""
+
+    def configure(url: str) -> str:
+        monkeypatch.setenv("ACCUEIL_DB_URL", url)
+        get_settings.cache_clear()
+        return url
+
+    yield configure
+    get_settings.cache_clear()
+
+
+@pytest.fixture
+def demo_kb(db_url: str, use_db) -> str:
     """A real SQLite database loaded from the demo hospital's sources, configured for the actions."""
     sync(FolderSource(DEMO_SOURCE), db_url)
-    monkeypatch.setenv("ACCUEIL_DB_URL", db_url)
-    get_settings.cache_clear()
-    yield db_url
-    get_settings.cache_clear()
+    return use_db(db_url)
 
 
 @pytest.fixture(scope="session")

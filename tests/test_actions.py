@@ -9,7 +9,6 @@ from rasa_sdk import Tracker
 from rasa_sdk.events import UserUtteranceReverted
 from rasa_sdk.executor import CollectingDispatcher
 
-from accueil.settings import get_settings
 from actions.articles import ActionPreopFasting
 from actions.conversation import ActionGreet, ActionHandover
 from actions.articles import ActionShowArticle
@@ -195,12 +194,8 @@ def test_article_that_no_longer_exists_gets_a_polite_answer(demo_kb) -> None:
     assert "Je ne retrouve pas cette fiche" in texts(messages)
 
 
-def test_unreachable_database_gets_a_polite_french_answer(monkeypatch, tmp_path) -> None:
-    monkeypatch.setenv("ACCUEIL_DB_URL", f"sqlite:///{tmp_path / 'empty.db'}")
-    get_settings.cache_clear()
-    try:
-        messages, events = run(ActionVisitingHours(), "visites", "ask_visiting_hours")
-    finally:
-        get_settings.cache_clear()
+def test_unreachable_database_gets_a_polite_french_answer(use_db, tmp_path) -> None:
+    use_db(f"sqlite:///{tmp_path / 'empty.db'}")
+    messages, events = run(ActionVisitingHours(), "visites", "ask_visiting_hours")
     assert [m["response"] for m in messages] == ["utter_kb_unavailable"]
     assert events == []

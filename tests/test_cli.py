@@ -8,31 +8,27 @@ from pathlib import Path
 import pytest
 
 from accueil import cli
-from accueil.settings import PROJECT_ROOT, Settings, get_settings
+from accueil.settings import PROJECT_ROOT, Settings
 from accueil.training import fingerprint, model_path, train_if_needed
 from actions.kb_repository import KnowledgeBase
 from tests.conftest import DEMO_SOURCE
 
 
-def test_kb_sync_loads_the_demo_and_says_so_in_french(db_url, monkeypatch, capsys) -> None:
-    monkeypatch.setenv("ACCUEIL_DB_URL", db_url)
-    get_settings.cache_clear()
+def test_kb_sync_loads_the_demo_and_says_so_in_french(db_url, use_db, capsys) -> None:
+    use_db(db_url)
     assert cli.main(["kb", "sync", "--source", str(DEMO_SOURCE)]) == 0
     assert "9 lieux, 4 services, 30 articles" in capsys.readouterr().out
     assert len(KnowledgeBase(db_url).wards()) == 4
-    get_settings.cache_clear()
 
 
-def test_kb_sync_refuses_a_bad_source_and_exits_non_zero(db_url, monkeypatch, capsys, tmp_path) -> None:
-    monkeypatch.setenv("ACCUEIL_DB_URL", db_url)
-    get_settings.cache_clear()
+def test_kb_sync_refuses_a_bad_source_and_exits_non_zero(db_url, use_db, capsys, tmp_path) -> None:
+    use_db(db_url)
     source = tmp_path / "src"
     shutil.copytree(DEMO_SOURCE, source)
     (source / "organisation.yml").write_text("name: [pas fermé\n", encoding="utf-8")
     assert cli.main(["kb", "sync", "--source", str(source)]) == 1
     out = capsys.readouterr().out
     assert "organisation.yml, ligne 2" in out and "rien n'a été écrit" in out and "reste en service" in out
-    get_settings.cache_clear()
 
 
 @pytest.fixture
@@ -63,13 +59,11 @@ def test_up_to_date_model_is_not_trained_again(project_copy: Settings) -> None:
     assert (result.model, result.trained) == (target, False)
 
 
-def test_kb_export_then_sync_from_the_workbook_is_the_same_content(db_url, monkeypatch, capsys, tmp_path) -> None:
-    monkeypatch.setenv("ACCUEIL_DB_URL", db_url)
-    get_settings.cache_clear()
+def test_kb_export_then_sync_from_the_workbook_is_the_same_content(db_url, use_db, capsys, tmp_path) -> None:
+    use_db(db_url)
     workbook = tmp_path / "valmont.xlsx"
     assert cli.main(["kb", "export", str(workbook), "--source", str(DEMO_SOURCE)]) == 0
     assert cli.main(["kb", "sync", "--source", str(workbook)]) == 0
     assert cli.main(["kb", "sync", "--source", str(DEMO_SOURCE)]) == 0
     out = capsys.readouterr().out
     assert "exportée" in out and "Version 1" in out and "aucun changement" in out
-    get_settings.cache_clear()

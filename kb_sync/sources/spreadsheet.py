@@ -15,13 +15,13 @@ import csv
 import datetime as dt
 import io
 import re
-import unicodedata
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
 from typing import Any, Iterable, Sequence
 
 from kb_sync.content import ArticleIn, KnowledgeBaseContent, OrganisationIn, PlaceIn, WardIn
+from kb_sync.french import strip_accents
 from kb_sync.errors import ContentError, ContentInvalid
 from kb_sync.sources.base import Source
 from kb_sync.validation import Located, Validator
@@ -78,7 +78,7 @@ Rows = list[tuple[int, dict[str, Any]]]
 
 def _fold(text: str) -> str:
     """'Mis à jour le' -> 'mis_a_jour_le': headers and sheet names as staff may type them."""
-    plain = "".join(c for c in unicodedata.normalize("NFD", str(text).strip().lower()) if unicodedata.category(c) != "Mn")
+    plain = strip_accents(str(text).strip().lower())
     return re.sub(r"[\s\-'’]+", "_", plain)
 
 
