@@ -126,6 +126,9 @@ def cmd_kb_export(args: argparse.Namespace) -> int:
 def cmd_kb_watch(args: argparse.Namespace) -> int:
     settings = get_settings()
     console.print(f"Synchronisation toutes les {args.interval} s depuis {args.source or settings.kb_source} (Ctrl-C pour arrêter).", highlight=False)
+    # Ctrl-C and SIGTERM stop it even when started in the background, where SIGINT is ignored.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, _interrupt)
     try:
         while True:
             started = time.strftime("%H:%M:%S")

@@ -7,8 +7,10 @@ environment look-ups, so `.env.example` lists everything there is to set.
 from __future__ import annotations
 
 import os
+import datetime as dt
 from functools import lru_cache
 from pathlib import Path
+from typing import Optional
 
 from pydantic import BaseSettings, Field
 
@@ -39,6 +41,11 @@ class Settings(BaseSettings):
     var_dir: Path = Field(default=PROJECT_ROOT / "var", description="Runtime state: the SQLite database, logs.")
     startup_timeout: float = Field(default=300.0, description="Seconds to wait for the servers to be ready.")
     log_level: str = Field(default="INFO")
+    timezone: str = Field(default="Europe/Paris", description="The hospital's time zone: office hours, callback times.")
+    clock: Optional[dt.datetime] = Field(
+        default=None,
+        description="A fixed local time (ISO 8601) the assistant takes for now; for tests and demos only.",
+    )
 
     class Config:
         env_prefix = "ACCUEIL_"
@@ -71,7 +78,17 @@ class Settings(BaseSettings):
             TF_CPP_MIN_LOG_LEVEL="2",
             SQLALCHEMY_SILENCE_UBER_WARNING="1",
         )
+        if self.clock is not None:
+            env["ACCUEIL_CLOCK"] = self.clock.isoformat()
         return env
+
+    def now(self) -> dt.datetime:
+        """The hospital's local time (naive), or the fixed `clock`."""
+        from zoneinfo import ZoneInfo
+
+        if self.clock is not None:
+            return self.clock.replace(tzinfo=None)
+        return dt.datetime.now(ZoneInfo(self.timezone)).replace(tzinfo=None)
 
 
 @lru_cache(maxsize=1)

@@ -5,7 +5,8 @@ from __future__ import annotations
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.base import Events, KnowledgeAction, latest_entity, with_update_date
+from actions.base import Events, KnowledgeAction, ask_feedback, latest_entity, no_question, with_update_date
+from actions.call_reasons import CALL_REASONS
 from actions.kb_repository import KnowledgeBase
 from kb_sync.search_index import SearchHit
 
@@ -29,36 +30,37 @@ def offer_found_articles(dispatcher: CollectingDispatcher, kb: KnowledgeBase, qu
     return bool(hits)
 
 
-def say_article(dispatcher: CollectingDispatcher, kb: KnowledgeBase, slug: str) -> bool:
-    """Say the article and offer its related ones; False when it does not exist."""
+def say_article(dispatcher: CollectingDispatcher, kb: KnowledgeBase, slug: str, related: bool = True, addendum: str | None = None) -> bool:
+    """Say the article (and `addendum`), then offer its related ones; False when it does not exist."""
     article = kb.article(slug)
     if article is None:
         return False
-    related = kb.titles(list(article.related)) if article.related else {}
-    dispatcher.utter_message(text=with_update_date(article.body, article))
-    if related:
-        dispatcher.utter_message(text="À voir aussi :", buttons=article_buttons(related))
+    others = kb.titles(list(article.related)) if related and article.related else {}
+    text = with_update_date(article.body, article)
+    dispatcher.utter_message(text=f"{text}\n\n{addendum}" if addendum else text)
+    if others:
+        dispatcher.utter_message(text="À voir aussi :", buttons=article_buttons(others))
     return True
 
 
-class ArticleAction(KnowledgeAction):
-    """Says the article `article_slug`; a subclass sets it and its `name()`."""
-
-    article_slug: str
-
-    def answer(self, dispatcher: CollectingDispatcher, tracker: Tracker, kb: KnowledgeBase) -> Events:
-        if not say_article(dispatcher, kb, self.article_slug):
-            raise LookupError(f"article {self.article_slug!r} missing from the knowledge base")
-        return []
-
-
-class ActionPreopFasting(ArticleAction):
-    """Needs intent `ask_preop_fasting`."""
-
-    article_slug = "preop-jeune"
+class ActionAnswerArticle(KnowledgeAction):
+    """The article of the latest intent's call reason (`actions.call_reasons.ARTICLE_INTENTS`),
+    and the hours of a place the question names ("régler à la caisse" → the billing office's hours)."""
 
     def name(self) -> str:
-        return "action_preop_fasting"
+        return "action_answer_article"
+
+    def answer(self, dispatcher: CollectingDispatcher, tracker: Tracker, kb: KnowledgeBase) -> Events:
+        intent = (tracker.latest_message.get("intent") or {}).get("name")
+        reason = CALL_REASONS.get(intent)
+        if reason is None or reason.article is None:
+            raise LookupError(f"no article for intent {intent!r}")
+        from actions.opening_hours import named_place_hours  # opening_hours builds on this module
+
+        hours = named_place_hours(kb, latest_entity(tracker, "place"))
+        if not say_article(dispatcher, kb, reason.article, addendum=f"Horaires : {hours}" if hours else None):
+            raise LookupError(f"article {reason.article!r} missing from the knowledge base")
+        return ask_feedback(dispatcher)
 
 
 class ActionShowArticle(KnowledgeAction):
@@ -71,4 +73,5 @@ class ActionShowArticle(KnowledgeAction):
         slug = latest_entity(tracker, "article")
         if not slug or not say_article(dispatcher, kb, slug):
             dispatcher.utter_message(text="Je ne retrouve pas cette fiche : elle a peut-être été retirée. Pouvez-vous reformuler votre question ?")
-        return []
+            return no_question()
+        return ask_feedback(dispatcher)

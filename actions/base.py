@@ -14,8 +14,10 @@ from abc import ABCMeta, abstractmethod
 from typing import Any
 
 from rasa_sdk import Action, Tracker
+from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.channel import for_voice, is_voice
 from actions.french_text import format_date
 from actions.kb_repository import ArticleInfo, KnowledgeBase, get_knowledge_base
 
@@ -29,12 +31,15 @@ class KnowledgeAction(Action, metaclass=ABCMeta):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> Events:
         try:
-            return await asyncio.to_thread(self.answer, dispatcher, tracker, get_knowledge_base())
+            events = await asyncio.to_thread(self.answer, dispatcher, tracker, get_knowledge_base())
         except Exception:
             log.exception("Action %s failed", self.name())
             dispatcher.messages.clear()  # no half answer before the apology
             dispatcher.utter_message(response="utter_kb_unavailable")
             return []
+        if is_voice(tracker):
+            dispatcher.messages[:] = for_voice(dispatcher.messages)
+        return events
 
     @abstractmethod
     def name(self) -> str:
@@ -43,6 +48,17 @@ class KnowledgeAction(Action, metaclass=ABCMeta):
     @abstractmethod
     def answer(self, dispatcher: CollectingDispatcher, tracker: Tracker, kb: KnowledgeBase) -> Events:
         """Write the answer with `dispatcher`; return the events to apply."""
+
+
+def ask_feedback(dispatcher: CollectingDispatcher) -> Events:
+    """Ends a complete answer: "Cette réponse vous a-t-elle aidé ?" (the yes/no is stored)."""
+    dispatcher.utter_message(response="utter_ask_feedback")
+    return [SlotSet("pending_question", "feedback")]
+
+
+def no_question() -> Events:
+    """The answer asks nothing: a later yes or no is not an answer to an old question."""
+    return [SlotSet("pending_question", None)]
 
 
 def latest_entity(tracker: Tracker, entity: str) -> str | None:

@@ -1,11 +1,11 @@
-"""Greeting and handover to a human: the hospital's name and switchboard come from the knowledge base."""
+"""The greeting: the hospital's name comes from the knowledge base."""
 
 from __future__ import annotations
 
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.base import Events, KnowledgeAction
+from actions.base import Events, KnowledgeAction, no_question
 from actions.kb_repository import KnowledgeBase
 
 
@@ -21,21 +21,4 @@ class ActionGreet(KnowledgeAction):
             text=f"Bonjour, je suis l'assistant virtuel du {organisation.name}. Comment puis-je vous aider ?"
         )
         dispatcher.utter_message(response="utter_suggestions")
-        return []
-
-
-class ActionHandover(KnowledgeAction):
-    """Needs intent `request_human`."""
-
-    def name(self) -> str:
-        return "action_handover"
-
-    def answer(self, dispatcher: CollectingDispatcher, tracker: Tracker, kb: KnowledgeBase) -> Events:
-        organisation = kb.organisation()
-        dispatcher.utter_message(
-            text=(
-                f"Pour parler à un conseiller, appelez le standard du {organisation.short_name} "
-                f"au {organisation.switchboard_phone}, joignable {organisation.switchboard_hours}."
-            )
-        )
-        return []
+        return no_question()

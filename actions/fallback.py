@@ -7,7 +7,8 @@ from rasa_sdk.events import UserUtteranceReverted
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.articles import offer_found_articles
-from actions.base import Events, KnowledgeAction
+from actions.base import Events, KnowledgeAction, latest_entity, no_question
+from actions.opening_hours import named_place_hours
 from actions.kb_repository import KnowledgeBase
 
 
@@ -21,6 +22,9 @@ class ActionFallbackSuggestions(KnowledgeAction):
         organisation = kb.organisation()
         question = tracker.latest_message.get("text") or ""
         human = f"parler à un conseiller en appelant le standard au {organisation.switchboard_phone} ({organisation.switchboard_hours})"
+        hours = named_place_hours(kb, latest_entity(tracker, "place"))
+        if hours:
+            dispatcher.utter_message(text=f"Si vous cherchez des horaires : {hours}")
         if offer_found_articles(dispatcher, kb, question, "Je ne suis pas sûr d'avoir bien compris. Ces fiches peuvent peut-être vous aider :"):
             dispatcher.utter_message(text=f"Sinon, vous pouvez reformuler votre question ou {human}.")
         else:
@@ -43,4 +47,4 @@ class ActionOutOfScope(KnowledgeAction):
         question = tracker.latest_message.get("text") or ""
         if not offer_found_articles(dispatcher, kb, question, "Si votre question concerne l'hôpital, ces fiches peuvent peut-être vous aider :"):
             dispatcher.utter_message(response="utter_suggestions")
-        return []
+        return no_question()

@@ -14,7 +14,8 @@ from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.articles import SPECIFIC_MATCH, offer_found_articles
-from actions.base import Events, KnowledgeAction, latest_entity
+from actions.base import Events, KnowledgeAction, ask_feedback, latest_entity, no_question
+from actions.context import conversation_context
 from actions.kb_repository import KnowledgeBase
 from actions.resolve import resolve
 
@@ -24,14 +25,16 @@ class NamedItemAction(KnowledgeAction):
 
     intent: str
     entity: str
+    # Questions this one may follow up: "et pour un enfant ?" after visiting hours in intensive care.
+    follows: frozenset[str] = frozenset()
 
     @abstractmethod
     def items(self, kb: KnowledgeBase) -> Sequence[Any]:
         """All the items (with `slug`, `name`, `synonyms`)."""
 
     @abstractmethod
-    def describe(self, item: Any) -> str:
-        """The answer about one item."""
+    def describe(self, item: Any, day: str | None = None) -> str:
+        """The answer about one item (on the `day` entity's day, when one is given)."""
 
     @abstractmethod
     def general(self, items: Sequence[Any]) -> tuple[str, list[Any]]:
@@ -42,12 +45,23 @@ class NamedItemAction(KnowledgeAction):
         """The label of an item's button."""
 
     def answer(self, dispatcher: CollectingDispatcher, tracker: Tracker, kb: KnowledgeBase) -> Events:
-        items = self.items(kb)
         message = tracker.latest_message.get("text") or ""
-        item = resolve(items, latest_entity(tracker, self.entity), message)
+        value, day = latest_entity(tracker, self.entity), latest_entity(tracker, "day")
+        if value is None:
+            context = conversation_context(tracker)
+            if context.question in self.follows:
+                # The same item as the previous question; its day too, unless a new one is given.
+                value = context.details.get(self.entity)
+                day = day or context.details.get("day")
+        return self.answer_about(dispatcher, kb, value, message, day)
+
+    def answer_about(self, dispatcher: CollectingDispatcher, kb: KnowledgeBase, value: str | None, message: str, day: str | None) -> Events:
+        """The answer for the item `value` names (or the message names); also used by follow-ups."""
+        items = self.items(kb)
+        item = resolve(items, value, message)
         if item is not None:
-            dispatcher.utter_message(text=self.describe(item))
-            return []
+            dispatcher.utter_message(text=self.describe(item, day))
+            return ask_feedback(dispatcher)
         text, choices = self.general(items)
         dispatcher.utter_message(
             text=text,
@@ -56,4 +70,4 @@ class NamedItemAction(KnowledgeAction):
             ],
         )
         offer_found_articles(dispatcher, kb, message, "Votre question porte peut-être sur :", min_matched=SPECIFIC_MATCH)
-        return []
+        return no_question()

@@ -1,7 +1,16 @@
-"""Visiting hours and rules of the wards (general wards, intensive care, maternity, paediatrics)."""
+"""Visiting hours and rules of the wards (general wards, intensive care, maternity, paediatrics).
+
+Children and the number of visitors get the named ward's rules; with no ward
+named, children get the editors' article and the number the general rules.
+"""
 
 from __future__ import annotations
 
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.articles import say_article
+from actions.base import Events, ask_feedback
+from actions.call_reasons import CALL_REASONS
 from actions.french_text import capitalize_first, join_words, time_range
 from actions.kb_repository import KnowledgeBase, VisitingRuleInfo, WardInfo
 from actions.named_items import NamedItemAction
@@ -33,6 +42,7 @@ class ActionVisitingHours(NamedItemAction):
 
     intent = "ask_visiting_hours"
     entity = "ward"
+    follows = frozenset({"ask_visiting_hours", "ask_visit_children", "ask_visit_flowers", "ask_visit_number"})
 
     def name(self) -> str:
         return "action_visiting_hours"
@@ -40,7 +50,7 @@ class ActionVisitingHours(NamedItemAction):
     def items(self, kb: KnowledgeBase) -> list[WardInfo]:
         return kb.wards()
 
-    def describe(self, item: WardInfo) -> str:
+    def describe(self, item: WardInfo, day: str | None = None) -> str:
         return describe_ward_visits(item)
 
     def general(self, items: list[WardInfo]) -> tuple[str, list[WardInfo]]:
@@ -51,3 +61,34 @@ class ActionVisitingHours(NamedItemAction):
 
     def button_title(self, item: WardInfo) -> str:
         return capitalize_first(item.name)
+
+
+class ActionVisitNumber(ActionVisitingHours):
+    """Needs intent `ask_visit_number` and entity `ward` (optional)."""
+
+    intent = "ask_visit_number"
+
+    def name(self) -> str:
+        return "action_visit_number"
+
+
+class ActionVisitChildren(ActionVisitingHours):
+    """Needs intent `ask_visit_children` and entity `ward` (optional).
+
+    A ward with an age limit: its rules; any other ward, or none: the editors' article on children.
+    """
+
+    intent = "ask_visit_children"
+
+    def name(self) -> str:
+        return "action_visit_children"
+
+    def answer_about(self, dispatcher: CollectingDispatcher, kb: KnowledgeBase, value: str | None, message: str, day: str | None) -> Events:
+        from actions.resolve import resolve
+
+        ward = resolve(self.items(kb), value, message)
+        if ward is not None and any(rule.min_age for rule in ward.rules):
+            return super().answer_about(dispatcher, kb, value, message, day)
+        if not say_article(dispatcher, kb, CALL_REASONS[self.intent].article):
+            raise LookupError("children visiting article missing")
+        return ask_feedback(dispatcher)

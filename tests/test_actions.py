@@ -6,12 +6,11 @@ import asyncio
 
 import pytest
 from rasa_sdk import Tracker
-from rasa_sdk.events import UserUtteranceReverted
+from rasa_sdk.events import SlotSet, UserUtteranceReverted
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.articles import ActionPreopFasting
-from actions.conversation import ActionGreet, ActionHandover
-from actions.articles import ActionShowArticle
+from actions.articles import ActionAnswerArticle, ActionShowArticle
+from actions.conversation import ActionGreet
 from actions.fallback import ActionFallbackSuggestions, ActionOutOfScope
 from actions.opening_hours import ActionOpeningHours
 from actions.visiting_hours import ActionVisitingHours
@@ -52,7 +51,8 @@ def texts(messages) -> str:
 )
 def test_opening_hours_of_each_place(demo_kb, entity, message, expected) -> None:
     messages, events = run(ActionOpeningHours(), message, "ask_opening_hours", {"place": entity})
-    assert events == []
+    assert events == [SlotSet("pending_question", "feedback")]
+    assert messages[-1]["response"] == "utter_ask_feedback"
     for fragment in expected:
         assert fragment in texts(messages)
 
@@ -109,7 +109,7 @@ def test_unaccented_entity_value_is_resolved(demo_kb) -> None:
 
 
 def test_fasting_answer_comes_from_the_article_with_its_date(demo_kb) -> None:
-    messages, _ = run(ActionPreopFasting(), "je dois etre a jeun ?", "ask_preop_fasting")
+    messages, _ = run(ActionAnswerArticle(), "je dois etre a jeun ?", "ask_preop_fasting")
     answer = texts(messages)
     assert "6 heures" in answer and "2 heures" in answer and "chewing-gum" in answer
     assert "Information mise à jour le 2 novembre 2026." in answer
@@ -119,11 +119,6 @@ def test_greeting_names_the_hospital_and_suggests_topics(demo_kb) -> None:
     messages, _ = run(ActionGreet(), "bonjour", "greet")
     assert "Centre hospitalier de Valmont" in messages[0]["text"]
     assert messages[1]["response"] == "utter_suggestions"
-
-
-def test_handover_gives_the_switchboard(demo_kb) -> None:
-    messages, _ = run(ActionHandover(), "je veux parler a quelqu un", "request_human")
-    assert "02 38 00 00 00" in texts(messages) and "24h/24" in texts(messages)
 
 
 def test_fallback_offers_the_articles_a_search_finds(demo_kb) -> None:

@@ -41,7 +41,7 @@ def errors_of(folder: Path) -> list[str]:
 
 def test_demo_sources_load_every_place_ward_and_article(db_url: str) -> None:
     result = sync(FolderSource(DEMO_SOURCE), db_url)
-    assert result.counts == {"places": 9, "wards": 4, "articles": 30}
+    assert result.counts == {"places": 9, "wards": 4, "articles": 32}
     kb = KnowledgeBase(db_url)
     places = {p.slug: p for p in kb.places()}
     assert places["laboratoire"].hours == tuple((day, dt.time(7, 30), dt.time(12, 0)) for day in range(6))

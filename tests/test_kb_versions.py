@@ -44,7 +44,7 @@ def versions(db_url: str):
 def test_first_sync_records_everything_as_added(any_db_url: str) -> None:
     report = sync(FolderSource(DEMO_SOURCE), any_db_url)
     assert report.version == 1
-    assert len(report.changes.added) == 1 + 9 + 4 + 30 and not report.changes.changed
+    assert len(report.changes.added) == 1 + 9 + 4 + 32 and not report.changes.changed
     assert "article preop-jeune" in report.changes.added
 
 

@@ -54,8 +54,8 @@ def test_malformed_file_is_refused_and_the_old_facts_are_still_answered(rasa_url
 @pytest.mark.parametrize(
     ("question", "slug"),
     [
-        ("je cherche le prix d'une chambre individuelle", "admission-chambre-individuelle"),
-        ("où est-ce que je peux garer ma voiture, le parking est payant ?", "acces-parking"),
+        ("est-ce que mes données de santé restent confidentielles ?", "securite-donnees-sante"),
+        ("comment je me connecte à mon espace patient sur internet ?", "portail-patient"),
     ],
 )
 def test_question_without_a_specific_answer_offers_articles(rasa_url, question, slug) -> None:

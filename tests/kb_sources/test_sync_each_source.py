@@ -32,7 +32,7 @@ def source_spec(request, tmp_path: Path, demo_content) -> str:
 
 def test_source_synced_into_the_database_serves_the_demo_facts(source_spec: str, any_db_url: str, tmp_path: Path) -> None:
     report = sync(open_source(source_spec, tmp_path / "http-cache"), any_db_url)
-    assert report.version == 1 and report.counts == {"places": 9, "wards": 4, "articles": 30}
+    assert report.version == 1 and report.counts == {"places": 9, "wards": 4, "articles": 32}
     kb = KnowledgeBase(any_db_url)
     lab = next(p for p in kb.places() if p.slug == "laboratoire")
     assert lab.hours[5] == (5, dt.time(7, 30), dt.time(12, 0))

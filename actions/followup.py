@@ -1,0 +1,46 @@
+"""Follow-ups in context: "et le samedi ?", "et pour la maternité ?", "c'est pour un certificat".
+
+The fragment (intent `inform`) continues the previous question with a new
+detail: a place or a day for opening hours, a ward for visits, a document
+for a document request.
+"""
+
+from __future__ import annotations
+
+from rasa_sdk import Tracker
+from rasa_sdk.events import FollowupAction
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.base import Events, KnowledgeAction, latest_entity, no_question
+from actions.context import conversation_context
+from actions.kb_repository import KnowledgeBase
+from actions.opening_hours import ActionOpeningHours
+from actions.visiting_hours import ActionVisitChildren, ActionVisitingHours, ActionVisitNumber
+
+VISIT_ACTIONS = {
+    "ask_visiting_hours": ActionVisitingHours,
+    "ask_visit_children": ActionVisitChildren,
+    "ask_visit_number": ActionVisitNumber,
+}
+
+
+class ActionFollowUp(KnowledgeAction):
+    """Needs intent `inform` with entities place, ward, day, document_type or stay_age."""
+
+    def name(self) -> str:
+        return "action_follow_up"
+
+    def answer(self, dispatcher: CollectingDispatcher, tracker: Tracker, kb: KnowledgeBase) -> Events:
+        context = conversation_context(tracker)
+        message = tracker.latest_message.get("text") or ""
+        place, ward, day = (latest_entity(tracker, e) for e in ("place", "ward", "day"))
+        if latest_entity(tracker, "document_type") or latest_entity(tracker, "stay_age"):
+            return [FollowupAction("document_form")]
+        if ward or (context.question in ActionVisitingHours.follows and not place):
+            action = VISIT_ACTIONS.get(context.question, ActionVisitingHours)()
+            return action.answer_about(dispatcher, kb, ward or context.details.get("ward"), message, day)
+        if place or (context.question == "ask_opening_hours" and day):
+            previous_day = context.details.get("day") if context.question == "ask_opening_hours" else None
+            return ActionOpeningHours().answer_about(dispatcher, kb, place or context.details.get("place"), message, day or previous_day)
+        dispatcher.utter_message(response="utter_ask_rephrase")
+        return no_question()

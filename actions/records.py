@@ -1,0 +1,64 @@
+"""What the conversations leave behind for the hospital's staff: answer feedback and handover requests.
+
+The action server writes these rows (in the same database as the knowledge
+base, tables of its own); the tables are created on first use.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from functools import lru_cache
+
+from sqlalchemy import Boolean, Column, DateTime, Integer, String, Text
+from sqlalchemy.orm import declarative_base
+
+from kb_sync.db import get_engine, session_factory
+
+Base = declarative_base()
+
+
+class AnswerFeedback(Base):
+    """A patient's "yes"/"no" to "Cette réponse vous a-t-elle aidé ?", or a free remark on the hospital."""
+
+    __tablename__ = "answer_feedback"
+    id = Column(Integer, primary_key=True)
+    sender_id = Column(String(255), nullable=False, index=True)
+    channel = Column(String(50))
+    intent = Column(String(100))
+    helpful = Column(Boolean)  # None for a free remark
+    comment = Column(Text)
+    created_at = Column(DateTime, nullable=False)
+
+
+class HandoverRequest(Base):
+    """A transfer to a service, or a callback request taken outside its office hours."""
+
+    __tablename__ = "handover_requests"
+    id = Column(Integer, primary_key=True)
+    sender_id = Column(String(255), nullable=False, index=True)
+    channel = Column(String(50))
+    kind = Column(String(20), nullable=False)  # "transfer" or "callback"
+    service = Column(String(100), nullable=False)
+    summary = Column(Text, nullable=False)
+    name = Column(String(200))
+    phone = Column(String(20))
+    reason = Column(Text)
+    callback_at = Column(DateTime)
+    created_at = Column(DateTime, nullable=False)
+
+
+@lru_cache(maxsize=8)
+def _ready(db_url: str) -> bool:
+    Base.metadata.create_all(get_engine(db_url), checkfirst=True)
+    return True
+
+
+def save(db_url: str, row: Base) -> None:
+    """Writes one record (blocking: call it from a worker thread)."""
+    _ready(db_url)
+    with session_factory(db_url)() as session, session.begin():
+        session.add(row)
+
+
+def now_utc() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
