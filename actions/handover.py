@@ -33,7 +33,18 @@ STAY_AGE_LABELS = {"recent": "séjour de moins de 5 ans", "old": "séjour de plu
 MAX_QUOTED = 120
 
 
-def handover_summary(tracker: Tracker) -> tuple[str, str]:
+def _detail(kb: KnowledgeBase, entity: str, value: str) -> str:
+    """'lieu laboratoire d'analyses (prises de sang)', 'document copie du dossier médical': names, not slugs."""
+    names = {
+        "place": lambda: {p.slug: p.name for p in kb.places()},
+        "ward": lambda: {w.slug: w.name for w in kb.wards()},
+        "document_type": lambda: {k: d.label for k, d in DOCUMENTS.items()},
+    }
+    readable = names[entity]().get(value, value) if entity in names else value
+    return f"{DETAIL_LABELS[entity]} {readable}"
+
+
+def handover_summary(tracker: Tracker, kb: KnowledgeBase) -> tuple[str, str]:
     """(one-line summary for the human who takes over, slug of the service that should)."""
     context = conversation_context(tracker, include_latest=True)
     document = tracker.get_slot("document_type")
@@ -41,7 +52,8 @@ def handover_summary(tracker: Tracker) -> tuple[str, str]:
     service = DOCUMENTS[document].service if document in DOCUMENTS else reason.service if reason else DEFAULT_SERVICE
     parts = [f"Canal {tracker.get_latest_input_channel() or 'inconnu'}"]
     parts.append(f"motif : {reason.label if reason else 'demande de conseiller sans autre question'}")
-    details = [f"{DETAIL_LABELS[k]} {v}" for k, v in context.details.items()]
+    # A detail the reason already says ("motif : copie du dossier médical") is not repeated.
+    details = [d for d in (_detail(kb, k, v) for k, v in context.details.items()) if d.split(" ", 1)[1] not in parts[-1]]
     if tracker.get_slot("stay_age") in STAY_AGE_LABELS:
         details.append(STAY_AGE_LABELS[tracker.get_slot("stay_age")])
     if details:
@@ -83,15 +95,17 @@ class ActionHandover(KnowledgeAction):
         return "action_handover"
 
     def answer(self, dispatcher: CollectingDispatcher, tracker: Tracker, kb: KnowledgeBase) -> Events:
-        summary, slug = handover_summary(tracker)
+        summary, slug = handover_summary(tracker, kb)
         service = _service(kb, slug)
         now = get_settings().now()
         remembered = [SlotSet("handover_service", service.slug), SlotSet("handover_summary", summary)]
         if is_open(service, now):
             closes = closing_time(service, now)
             until = f" (ouvert jusqu'à {format_time(closes)})" if closes else ""
+            # On the phone the summary is not read out: it is only passed on.
+            passed_on = "le résumé de notre échange" if is_voice(tracker) else f"ce résumé : « {summary} »"
             dispatcher.utter_message(
-                text=f"Je peux vous mettre en relation avec {who(service)}{until}, en lui transmettant ce résumé : « {summary} ». Le souhaitez-vous ?",
+                text=f"Je peux vous mettre en relation avec {who(service)}{until}, en lui transmettant {passed_on}. Le souhaitez-vous ?",
                 buttons=[{"title": "Oui", "payload": "/affirm"}, {"title": "Non", "payload": "/deny"}],
             )
             return [SlotSet("office_open", True), SlotSet("pending_question", "transfer"), *remembered]
@@ -114,7 +128,7 @@ class ActionTransfer(KnowledgeAction):
 
     def answer(self, dispatcher: CollectingDispatcher, tracker: Tracker, kb: KnowledgeBase) -> Events:
         service = _service(kb, tracker.get_slot("handover_service") or DEFAULT_SERVICE)
-        summary = tracker.get_slot("handover_summary") or handover_summary(tracker)[0]
+        summary = tracker.get_slot("handover_summary") or handover_summary(tracker, kb)[0]
         organisation = kb.organisation()
         phone = service.phone or organisation.switchboard_phone
         record_handover(tracker, "transfer", service, summary)
@@ -168,7 +182,7 @@ class ActionSaveCallback(KnowledgeAction):
 
     def answer(self, dispatcher: CollectingDispatcher, tracker: Tracker, kb: KnowledgeBase) -> Events:
         service = _service(kb, tracker.get_slot("handover_service") or DEFAULT_SERVICE)
-        summary = tracker.get_slot("handover_summary") or handover_summary(tracker)[0]
+        summary = tracker.get_slot("handover_summary") or handover_summary(tracker, kb)[0]
         now = get_settings().now()
         when = next_opening(service, now)
         record_handover(
