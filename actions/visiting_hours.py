@@ -14,6 +14,7 @@ from actions.call_reasons import CALL_REASONS
 from actions.french_text import capitalize_first, join_words, time_range
 from actions.kb_repository import KnowledgeBase, VisitingRuleInfo, WardInfo
 from actions.named_items import NamedItemAction
+from actions.resolve import resolve
 
 
 def describe_rule(rule: VisitingRuleInfo) -> str:
@@ -84,8 +85,6 @@ class ActionVisitChildren(ActionVisitingHours):
         return "action_visit_children"
 
     def answer_about(self, dispatcher: CollectingDispatcher, kb: KnowledgeBase, value: str | None, message: str, day: str | None) -> Events:
-        from actions.resolve import resolve
-
         ward = resolve(self.items(kb), value, message)
         if ward is not None and any(rule.min_age for rule in ward.rules):
             return super().answer_about(dispatcher, kb, value, message, day)
