@@ -2,37 +2,21 @@
 
 from __future__ import annotations
 
-import asyncio
-
 import pytest
-from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet, UserUtteranceReverted
-from rasa_sdk.executor import CollectingDispatcher
 
 from actions.articles import ActionAnswerArticle, ActionShowArticle
 from actions.conversation import ActionGreet
 from actions.fallback import ActionFallbackSuggestions, ActionOutOfScope
 from actions.opening_hours import ActionOpeningHours
 from actions.visiting_hours import ActionVisitingHours
-
-
-def tracker_for(text: str, intent: str, entities: dict[str, str] | None = None) -> Tracker:
-    message = {
-        "text": text,
-        "intent": {"name": intent, "confidence": 0.9},
-        "entities": [{"entity": k, "value": v} for k, v in (entities or {}).items()],
-    }
-    return Tracker("test-user", {}, message, [], False, None, {}, "action_listen")
+from tests.action_harness import run as run_action
+from tests.action_harness import texts, tracker, user
 
 
 def run(action, text: str, intent: str, entities: dict[str, str] | None = None):
-    dispatcher = CollectingDispatcher()
-    events = asyncio.run(action.run(dispatcher, tracker_for(text, intent, entities), {}))
-    return dispatcher.messages, events
-
-
-def texts(messages) -> str:
-    return "\n".join(m.get("text") or "" for m in messages)
+    """One message, one action."""
+    return run_action(action, tracker(user(text, intent, entities)))
 
 
 @pytest.mark.parametrize(

@@ -7,7 +7,6 @@ import asyncio
 import datetime as dt
 
 import pytest
-from rasa_sdk import Tracker
 from rasa_sdk.events import FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy import select
@@ -23,31 +22,10 @@ from actions.opening_hours import ActionOpeningHours
 from actions.spoken_numbers import french_phone, stay_age
 from actions.visiting_hours import ActionVisitChildren
 from kb_sync.db import session_factory
+from tests.action_harness import run, texts, tracker, user
 
 TUESDAY_MORNING = "2026-11-24T10:00:00"  # a Tuesday
 TUESDAY_NIGHT = "2026-11-24T22:00:00"
-
-
-def user(text: str, intent: str, entities: dict[str, str] | None = None, channel: str = "rest") -> dict:
-    parse = {"text": text, "intent": {"name": intent, "confidence": 0.9}, "entities": [{"entity": k, "value": v} for k, v in (entities or {}).items()]}
-    return {"event": "user", "text": text, "parse_data": parse, "input_channel": channel}
-
-
-def tracker(*turns: dict, slots: dict | None = None, sender: str = "patient-1") -> Tracker:
-    events = []
-    for turn in turns:
-        events += [turn, {"event": "action", "name": "action_listen"}] if turn is not turns[-1] else [turn]
-    return Tracker(sender, slots or {}, turns[-1]["parse_data"], events, False, None, {}, "action_listen")
-
-
-def run(action, track: Tracker):
-    dispatcher = CollectingDispatcher()
-    events = asyncio.run(action.run(dispatcher, track, {}))
-    return dispatcher.messages, events
-
-
-def texts(messages) -> str:
-    return "\n".join(m.get("text") or "" for m in messages)
 
 
 @pytest.fixture
