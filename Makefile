@@ -5,14 +5,25 @@ export UV_LINK_MODE := copy
 
 UV := $(shell command -v uv 2>/dev/null || echo python3 -m uv)
 
-.PHONY: setup run shell train kb-sync test validate bench clean
+.PHONY: setup web run shell train kb-sync test validate bench clean
 
 setup:  ## install uv if missing, then the locked dependencies
 	@command -v uv >/dev/null 2>&1 || python3 -m uv --version >/dev/null 2>&1 || python3 -m pip install --quiet uv
 	$(UV) sync --frozen
 	@$(UV) run --frozen rasa telemetry disable >/dev/null 2>&1 || true
 
-run: setup  ## sync the knowledge base, train if needed, start the servers
+# The web widget: npm packages from the committed lock file, then the bundle the web server serves.
+NPM := npm --prefix web --no-audit --no-fund --loglevel=error
+web/node_modules/.package-lock.json: web/package.json web/package-lock.json
+	@command -v npm >/dev/null 2>&1 || { echo "npm (Node.js >= 20.19) is needed to build the web widget." >&2; exit 1; }
+	$(NPM) ci
+
+web/dist/accueil-widget.js: web/node_modules/.package-lock.json web/build.mjs $(wildcard web/src/*)
+	$(NPM) run build
+
+web: web/dist/accueil-widget.js  ## build the chat widget (web/dist)
+
+run: setup web  ## sync the knowledge base, train if needed, start the servers
 	$(UV) run --frozen accueil run
 
 shell: setup  ## chat with the assistant in the terminal
@@ -27,11 +38,12 @@ kb-sync: setup
 validate: setup  ## Rasa's own checks of the training data and domain
 	$(UV) run --frozen rasa data validate --config bot/config.yml --domain bot/domain --data bot/data nlu_data --fail-on-warnings
 
-test: setup  ## the whole test suite, end-to-end included
+test: setup web  ## the whole test suite: the widget's unit tests, then everything else (browser and end-to-end included)
+	$(NPM) test
 	$(UV) run --frozen pytest
 
 bench: setup
 	$(UV) run --frozen python bench/chat_latency.py
 
 clean:
-	rm -rf var .rasa .pytest_cache
+	rm -rf var .rasa .pytest_cache web/dist web/node_modules

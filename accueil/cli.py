@@ -195,20 +195,26 @@ def _interrupt(*_) -> None:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from accueil.servers import StartupError, action_server, rasa_server, running
+    from accueil.servers import StartupError, action_server, rasa_server, running, web_server
 
     settings = get_settings()
     started = time.perf_counter()
     model = _prepare(settings)
     if model is None:
         return 1
-    processes = [action_server(settings, settings.log_dir), rasa_server(settings, model, settings.log_dir)]
+    processes = [
+        action_server(settings, settings.log_dir),
+        rasa_server(settings, model, settings.log_dir),
+        web_server(settings, settings.log_dir),
+    ]
     signal.signal(signal.SIGTERM, _interrupt)
-    console.print("Starting the action server and the Rasa server…")
+    console.print("Starting the action server, the Rasa server and the web server…")
     try:
         with running(processes, settings.startup_timeout):
             base = f"http://{settings.host}:{settings.rasa_port}"
             console.print(f"\n[bold green]Accueil is running[/] (started in {time.perf_counter() - started:.1f} s)")
+            console.print(f"  demo site        [bold]{settings.web_url}/[/]  (the chat widget, bottom right)")
+            console.print(f"  widget script    {settings.web_url}/widget/accueil-widget.js")
             console.print(f"  REST webhook     {base}/webhooks/rest/webhook")
             console.print(f"  socket.io        {base}/socket.io")
             console.print(f"  action server    http://{settings.host}:{settings.actions_port}/webhook")

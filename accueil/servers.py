@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -104,11 +105,28 @@ def rasa_server(settings: Settings, model: Path, log_dir: Path) -> ManagedProces
             "--credentials", str(settings.bot_dir / "credentials.yml"),
             "--interface", settings.host,
             "--port", str(settings.rasa_port),
-            "--cors", *settings.cors_origins,
+            "--cors", *settings.allowed_origins,
         ],  # fmt: skip
         ready_url=f"http://{settings.host}:{settings.rasa_port}/",
         log_path=log_dir / "rasa.log",
         env=settings.rasa_environment(),
+        cwd=settings.bot_dir.parent,
+    )
+
+
+def web_server(settings: Settings, log_dir: Path) -> ManagedProcess:
+    """The widget's files and the demo page (web/server.py)."""
+    env = settings.rasa_environment()
+    env.update(ACCUEIL_HOST=settings.host, ACCUEIL_WEB_PORT=str(settings.web_port), ACCUEIL_RASA_PORT=str(settings.rasa_port))
+    if settings.public_rasa_url:
+        env["ACCUEIL_PUBLIC_RASA_URL"] = settings.public_rasa_url
+    env["ACCUEIL_LINK_HOSTS"] = json.dumps(settings.link_hosts)
+    return ManagedProcess(
+        name="web server",
+        command=[sys.executable, "-m", "web.server"],
+        ready_url=f"{settings.web_url}/health",
+        log_path=log_dir / "web.log",
+        env=env,
         cwd=settings.bot_dir.parent,
     )
 

@@ -34,10 +34,20 @@ class Settings(BaseSettings):
     host: str = Field(default="127.0.0.1", description="Address the servers listen on.")
     rasa_port: int = Field(default=5005, description="Port of the Rasa server (REST and socket.io channels).")
     actions_port: int = Field(default=5055, description="Port of the custom action server.")
+    web_port: int = Field(default=8080, description="Port of the web server: the widget's files and the demo page.")
     cors_origins: list[str] = Field(
-        default=["http://127.0.0.1:8080", "http://localhost:8080"],
-        description="Web pages allowed to call the Rasa server from a browser (JSON list).",
+        default_factory=list,
+        description="Web pages allowed to call the Rasa server from a browser (JSON list); the demo page is always allowed.",
     )
+    public_rasa_url: Optional[str] = Field(
+        default=None,
+        description="The Rasa server's address as browsers reach it (the widget's data-server); default http://HOST:RASA_PORT.",
+    )
+    link_hosts: list[str] = Field(
+        default=["ch-valmont.fr"],
+        description="Hosts (and their subdomains) the widget may show as clickable links (JSON list).",
+    )
+    max_message_length: int = Field(default=1000, description="Longest patient message accepted, in characters.")
     var_dir: Path = Field(default=PROJECT_ROOT / "var", description="Runtime state: the SQLite database, logs.")
     startup_timeout: float = Field(default=300.0, description="Seconds to wait for the servers to be ready.")
     log_level: str = Field(default="INFO")
@@ -65,6 +75,20 @@ class Settings(BaseSettings):
         return self.var_dir / "log"
 
     @property
+    def web_url(self) -> str:
+        return f"http://{self.host}:{self.web_port}"
+
+    @property
+    def rasa_url(self) -> str:
+        return self.public_rasa_url or f"http://{self.host}:{self.rasa_port}"
+
+    @property
+    def allowed_origins(self) -> list[str]:
+        """Origins allowed to call Rasa from a browser: the configured ones plus the demo page's."""
+        demo = [self.web_url, f"http://localhost:{self.web_port}"]
+        return list(dict.fromkeys([*self.cors_origins, *demo]))
+
+    @property
     def action_endpoint_url(self) -> str:
         return f"http://{self.host}:{self.actions_port}/webhook"
 
@@ -75,6 +99,7 @@ class Settings(BaseSettings):
             RASA_TELEMETRY_ENABLED="false",
             ACCUEIL_DB_URL=self.db_url,
             ACCUEIL_ACTION_ENDPOINT_URL=self.action_endpoint_url,
+            ACCUEIL_MAX_MESSAGE_LENGTH=str(self.max_message_length),
             TF_CPP_MIN_LOG_LEVEL="2",
             SQLALCHEMY_SILENCE_UBER_WARNING="1",
         )

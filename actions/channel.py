@@ -16,6 +16,7 @@ VOICE = "voice"
 # Messages that only introduce links to other articles are dropped on the phone.
 DROPPED_ON_VOICE = ("À voir aussi",)
 URL = re.compile(r"https?://\S+")
+MARKDOWN_LINK = re.compile(r"\[([^\]\n]+)\]\(https?://[^)\s]+\)")
 UPDATE_LINE = re.compile(r"\n*Information mise à jour le [^\n]*")
 
 
@@ -26,6 +27,7 @@ def is_voice(tracker: Tracker) -> bool:
 def spoken(text: str) -> str:
     """One paragraph to be spoken: list items joined, links and update dates dropped."""
     text = UPDATE_LINE.sub("", text)
+    text = MARKDOWN_LINK.sub(r"\1", text)
     text = URL.sub("", text)
     lines = [line.strip() for line in text.splitlines() if line.strip()]
     parts: list[str] = []

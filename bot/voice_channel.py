@@ -15,6 +15,8 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from bot.web_channels import refuse_too_long
+
 
 class VoiceOutput(CollectingOutputChannel):
     @classmethod
@@ -29,6 +31,7 @@ class VoiceInput(RestInput):
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         webhook = Blueprint("voice_webhook", __name__)
+        on_new_message = refuse_too_long(on_new_message)
 
         @webhook.route("/", methods=["GET"])
         async def health(_: Request) -> HTTPResponse:

@@ -97,6 +97,7 @@ def e2e_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
         var_dir=var_dir,
         rasa_port=free_port(),
         actions_port=free_port(),
+        web_port=free_port(),
         clock=E2E_CLOCK,
     )
 
@@ -122,3 +123,12 @@ def rasa_url(e2e_settings: Settings, trained_model: Path):
     ]
     with running(processes, timeout=e2e_settings.startup_timeout):
         yield f"http://{e2e_settings.host}:{e2e_settings.rasa_port}"
+
+
+@pytest.fixture(scope="session")
+def web_url(e2e_settings: Settings, rasa_url: str):
+    """The web server (widget and demo page) in front of the running Rasa server."""
+    from accueil.servers import running, web_server
+
+    with running([web_server(e2e_settings, e2e_settings.log_dir)], timeout=60):
+        yield e2e_settings.web_url

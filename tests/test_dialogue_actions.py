@@ -229,6 +229,16 @@ def test_voice_answers_have_no_buttons_links_or_lists(demo_kb, clock) -> None:
     assert voice[-1]["response"] == "utter_ask_feedback"
 
 
+def test_links_are_clickable_on_the_web_and_said_by_their_title_on_the_phone(demo_kb, clock) -> None:
+    from actions.articles import ActionShowArticle
+
+    message = user("/show_article", "show_article", {"article": "portail-patient"})
+    web, _ = run(ActionShowArticle(), tracker(message))
+    voice, _ = run(ActionShowArticle(), tracker(user("/show_article", "show_article", {"article": "portail-patient"}, channel="voice")))
+    assert "[Mon espace patient](https://patient.ch-valmont.fr)" in texts(web)
+    assert "Pour vous connecter : Mon espace patient." in texts(voice) and "http" not in texts(voice)
+
+
 def test_an_emergency_stops_the_form_and_forgets_what_it_gathered(demo_kb) -> None:
     from rasa_sdk.events import ActiveLoop
 

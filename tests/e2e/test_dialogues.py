@@ -6,6 +6,7 @@ closed, so a request for a human takes a callback request.
 
 from __future__ import annotations
 
+import time
 import uuid
 
 import pytest
@@ -107,3 +108,38 @@ def test_voice_channel_answers_without_buttons_or_lists(rasa_url) -> None:
 
 def test_insults_get_a_calm_answer(rasa_url) -> None:
     assert contains(Conversation(rasa_url).text("t'es complètement nul comme robot"), "je suis là pour vous aider")
+
+
+def test_messages_over_1000_characters_are_refused_politely_on_every_channel(rasa_url) -> None:
+    long = "je voudrais savoir " * 60
+    for channel in ("rest", "voice"):
+        answer = Conversation(rasa_url, channel).text(long)
+        assert contains(answer, "trop long") and contains(answer, "1000 caractères"), (channel, answer)
+
+
+def test_socketio_channel_answers_names_the_feedback_question_and_refuses_long_messages(rasa_url) -> None:
+    import socketio
+
+    received: list[dict] = []
+    client = socketio.Client(reconnection=False)
+    client.on("bot_uttered", received.append)
+    client.connect(rasa_url, socketio_path="/socket.io", transports=["polling"], wait_timeout=10)
+    try:
+        session = uuid.uuid4().hex
+        client.emit("session_request", {"session_id": session})
+        client.sleep(0.5)
+
+        def say(text: str) -> list[dict]:
+            del received[:]
+            client.emit("user_uttered", {"message": text, "session_id": session})
+            deadline = time.monotonic() + 30
+            while time.monotonic() < deadline and not any(m.get("response") == "utter_ask_feedback" or "trop long" in m.get("text", "") for m in received):
+                client.sleep(0.2)
+            return list(received)
+
+        answer = say("quels sont les horaires de la cafétéria")
+        assert contains(" ".join(m.get("text", "") for m in answer), "8h")
+        assert answer[-1]["response"] == "utter_ask_feedback" and [q["payload"] for q in answer[-1]["quick_replies"]] == ["/affirm", "/deny"]
+        assert contains(say("x" * 1001)[0]["text"], "trop long")
+    finally:
+        client.disconnect()
