@@ -318,7 +318,7 @@ export class AccueilWidget {
   }
 
   replyButtons(buttons) {
-    const group = el(this.doc, "div", { class: "replies", role: "group", "aria-label": this.t.log });
+    const group = el(this.doc, "div", { class: "replies", role: "group", "aria-label": this.t.replies });
     for (const button of buttons) {
       const b = el(this.doc, "button", { type: "button", class: "reply", text: button.title });
       b.addEventListener("click", () => this.send(button.payload, button.title));

@@ -83,6 +83,7 @@ describe("messages", () => {
     widget.receive(normalize({ text: "À voir aussi :", buttons: [{ title: "Fiche", payload: "/show_article" }] }));
     widget.receive(normalize({ text: "Cette réponse vous a-t-elle aidé ?", response: "utter_ask_feedback", buttons: [] }));
     assert.equal(shadow.querySelector(".reply:not(.thumb)").disabled, false);
+    assert.equal(shadow.querySelector(".replies").getAttribute("aria-label"), "Réponses proposées");
     await tick();
     widget.input.value = "autre question";
     widget.submit();
