@@ -13,6 +13,7 @@ from pathlib import Path
 
 from rich.console import Console
 from rich.logging import RichHandler
+from rich.table import Table
 
 from accueil.settings import Settings, get_settings
 
@@ -253,6 +254,47 @@ def cmd_shell(args: argparse.Namespace) -> int:
         return 0
 
 
+def cmd_models_status(args: argparse.Namespace) -> int:
+    from voice_gateway.models import load_manifest, status
+
+    settings = get_settings()
+    wanted = {settings.vosk_model, settings.piper_voice}
+    table = Table("model", "kind", "state", "folder", box=None)
+    for item in status(settings.models_dir, load_manifest()):
+        state = "[green]installed[/]" if item.installed else ("[red]missing[/]" if item.name in wanted else "[dim]not installed[/]")
+        table.add_row(item.name + (" *" if item.name in wanted else ""), item.entry.kind, state, str(item.path))
+    console.print(table)
+    console.print("* used by the voice gateway (ACCUEIL_VOSK_MODEL, ACCUEIL_PIPER_VOICE)")
+    return 0
+
+
+def cmd_models_pull(args: argparse.Namespace) -> int:
+    from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TransferSpeedColumn
+
+    from voice_gateway.models import ModelError, load_manifest, pull
+
+    settings = get_settings()
+    names = args.names or [settings.vosk_model, settings.piper_voice]
+    mirror = args.mirror or settings.models_mirror
+    tasks: dict[str, int] = {}
+    with Progress(TextColumn("{task.description}"), BarColumn(), DownloadColumn(), TransferSpeedColumn(), console=console) as bar:
+
+        def progress(name: str, done: int, total: int | None) -> None:
+            if name not in tasks:
+                tasks[name] = bar.add_task(name, total=total)
+            bar.update(tasks[name], completed=done)
+
+        try:
+            manifest = load_manifest()
+            for name in names:
+                path = pull(name, settings.models_dir, manifest, mirror=mirror, sha256=args.sha256, progress=progress)
+                bar.console.print(f"{name}: checked and installed in {path}")
+        except ModelError as exc:
+            bar.console.print(f"[bold red]{exc}[/]", highlight=False)
+            return 1
+    return 0
+
+
 SOURCE_HELP = "folder of YAML/Markdown, folder of CSV, .xlsx file or http(s) URL (default: ACCUEIL_KB_SOURCE)"
 
 
@@ -296,6 +338,16 @@ def build_parser() -> argparse.ArgumentParser:
     kb_watch.add_argument("--source", help=SOURCE_HELP)
     kb_watch.add_argument("--interval", type=int, default=300, help="seconds between two syncs (default 300)")
     kb_watch.set_defaults(func=cmd_kb_watch)
+
+    models = commands.add_parser("models", help="the voice gateway's French models (Vosk, Piper)")
+    models_commands = models.add_subparsers(dest="models_command", required=True)
+    models_pull = models_commands.add_parser("pull", help="download, check (SHA-256) and install models")
+    models_pull.add_argument("names", nargs="*", help="models of voice_gateway/models.yml (default: the configured Vosk model and Piper voice)")
+    models_pull.add_argument("--mirror", help="a folder or URL holding the same files, for a hospital without internet")
+    models_pull.add_argument("--sha256", help="the checked SHA-256 of a model the manifest has none for")
+    models_pull.set_defaults(func=cmd_models_pull)
+    models_status = models_commands.add_parser("status", help="which models are installed")
+    models_status.set_defaults(func=cmd_models_status)
     return parser
 
 

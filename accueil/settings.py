@@ -51,6 +51,11 @@ class Settings(BaseSettings):
     var_dir: Path = Field(default=PROJECT_ROOT / "var", description="Runtime state: the SQLite database, logs.")
     startup_timeout: float = Field(default=300.0, description="Seconds to wait for the servers to be ready.")
     log_level: str = Field(default="INFO")
+    vosk_model: str = Field(default="vosk-model-small-fr-0.22", description="Vosk model of the voice gateway (voice_gateway/models.yml).")
+    piper_voice: str = Field(default="fr_FR-siwis-medium", description="Piper voice of the voice gateway (voice_gateway/models.yml).")
+    models_mirror: Optional[str] = Field(
+        default=None, description="Where `accueil models pull` takes the model files: a folder or a URL (default: their official addresses)."
+    )
     timezone: str = Field(default="Europe/Paris", description="The hospital's time zone: office hours, callback times.")
     clock: Optional[dt.datetime] = Field(
         default=None,
