@@ -181,7 +181,7 @@ def _unpack_zip(archive: Path, target: Path) -> None:
             if member.startswith("/") or ".." in parts:
                 raise ModelError(f"{archive.name}: unsafe path {member!r} in the archive; nothing was installed.")
         zf.extractall(staging)
-    tops = [p for p in staging.iterdir()]
+    tops = list(staging.iterdir())
     root = tops[0] if len(tops) == 1 and tops[0].is_dir() else staging
     _replace(root, target)
     shutil.rmtree(staging, ignore_errors=True)

@@ -148,18 +148,13 @@ export class AccueilWidget {
   // --- connection -------------------------------------------------------------------------
 
   connect() {
-    const handlers = {
-      onMessage: (message) => this.receive(message),
-      onStatus: (status) => this.setStatus(status),
-      onUnreachable: () => this.fallBackToRest(),
-    };
+    this.handlers = { onMessage: (message) => this.receive(message), onStatus: (status) => this.setStatus(status) };
     if (this.options.transport === "rest") {
-      this.transport = new RestTransport(this.options.server, this.sessionId, handlers);
+      this.transport = new RestTransport(this.options.server, this.sessionId, this.handlers);
       this.transport.connect();
     } else {
-      this.transport = new SocketTransport(this.options.server, this.sessionId, {
-        ...handlers, onUnreachable: this.options.transport === "auto" ? handlers.onUnreachable : null,
-      });
+      const onUnreachable = this.options.transport === "auto" ? () => this.fallBackToRest() : null;
+      this.transport = new SocketTransport(this.options.server, this.sessionId, { ...this.handlers, onUnreachable });
     }
   }
 
@@ -167,10 +162,7 @@ export class AccueilWidget {
   async fallBackToRest() {
     if (this.fallingBack || this.transport.kind !== "socket") return;
     this.fallingBack = true;
-    const rest = new RestTransport(this.options.server, this.sessionId, {
-      onMessage: (message) => this.receive(message),
-      onStatus: (status) => this.setStatus(status),
-    });
+    const rest = new RestTransport(this.options.server, this.sessionId, this.handlers);
     if (await rest.probe()) {
       this.transport.close();
       this.transport = rest;
