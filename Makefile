@@ -5,7 +5,7 @@ export UV_LINK_MODE := copy
 
 UV := $(shell command -v uv 2>/dev/null || echo python3 -m uv)
 
-.PHONY: setup web run shell train kb-sync test validate bench clean
+.PHONY: setup web run shell train kb-sync test validate bench bench-voice models clean
 
 setup:  ## install uv if missing, then the locked dependencies
 	@command -v uv >/dev/null 2>&1 || python3 -m uv --version >/dev/null 2>&1 || python3 -m pip install --quiet uv
@@ -35,6 +35,9 @@ train: setup
 kb-sync: setup
 	$(UV) run --frozen accueil kb sync
 
+models: setup  ## download and check the voice gateway's French models (Vosk, Piper)
+	$(UV) run --frozen accueil models pull
+
 validate: setup  ## Rasa's own checks of the training data and domain
 	$(UV) run --frozen rasa data validate --config bot/config.yml --domain bot/domain --data bot/data nlu_data --fail-on-warnings
 
@@ -44,6 +47,9 @@ test: setup web  ## the whole test suite: the widget's unit tests, then everythi
 
 bench: setup
 	$(UV) run --frozen python bench/chat_latency.py
+
+bench-voice: setup  ## the voice gateway's latency, real-time factors and simultaneous calls
+	$(UV) run --frozen python bench/voice_latency.py
 
 clean:
 	rm -rf var .rasa .pytest_cache web/dist web/node_modules

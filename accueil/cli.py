@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import secrets
 import signal
 import subprocess
 import sys
@@ -196,20 +197,27 @@ def _interrupt(*_) -> None:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from accueil.servers import StartupError, action_server, rasa_server, running, web_server
+    from accueil.servers import StartupError, action_server, rasa_server, running, voice_gateway, voice_problem, web_server
 
     settings = get_settings()
+    if not settings.rasa_api_token:  # the voice gateway uses Rasa's API; a fresh secret each run keeps it closed to others
+        settings = settings.copy(update={"rasa_api_token": secrets.token_urlsafe(24)})
     started = time.perf_counter()
     model = _prepare(settings)
     if model is None:
         return 1
+    no_voice = voice_problem(settings)
+    if no_voice is not None:  # the widget then shows no call button
+        settings = settings.copy(update={"voice_enabled": False})
     processes = [
         action_server(settings, settings.log_dir),
         rasa_server(settings, model, settings.log_dir),
         web_server(settings, settings.log_dir),
     ]
+    if no_voice is None:
+        processes += voice_gateway(settings, settings.log_dir)
     signal.signal(signal.SIGTERM, _interrupt)
-    console.print("Starting the action server, the Rasa server and the web server…")
+    console.print(f"Starting the {', '.join(p.name for p in processes if not p.name[-1].isdigit())}…")
     try:
         with running(processes, settings.startup_timeout):
             base = f"http://{settings.host}:{settings.rasa_port}"
@@ -219,6 +227,12 @@ def cmd_run(args: argparse.Namespace) -> int:
             console.print(f"  REST webhook     {base}/webhooks/rest/webhook")
             console.print(f"  socket.io        {base}/socket.io")
             console.print(f"  action server    http://{settings.host}:{settings.actions_port}/webhook")
+            if no_voice is None:
+                ports = ", ".join(map(str, settings.sip_ports))
+                console.print(f"  phone (SIP)      sip:accueil@{settings.sip_host}, ports {ports}  (peers allowed: {', '.join(settings.sip_allowed_peers) or 'all'})")
+                console.print(f"  phone (browser)  {settings.voice_url}")
+            else:
+                console.print(f"  [yellow]voice gateway    not started: {no_voice}[/]", highlight=False)
             console.print(f"  logs             {settings.log_dir}")
             console.print("Press Ctrl-C to stop.")
             while True:

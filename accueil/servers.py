@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import subprocess
@@ -106,6 +105,7 @@ def rasa_server(settings: Settings, model: Path, log_dir: Path) -> ManagedProces
             "--interface", settings.host,
             "--port", str(settings.rasa_port),
             "--cors", *settings.allowed_origins,
+            *(["--enable-api", "--auth-token", settings.rasa_api_token] if settings.rasa_api_token else []),
         ],  # fmt: skip
         ready_url=f"http://{settings.host}:{settings.rasa_port}/",
         log_path=log_dir / "rasa.log",
@@ -117,10 +117,7 @@ def rasa_server(settings: Settings, model: Path, log_dir: Path) -> ManagedProces
 def web_server(settings: Settings, log_dir: Path) -> ManagedProcess:
     """The widget's files and the demo page (web/server.py)."""
     env = settings.rasa_environment()
-    env.update(ACCUEIL_HOST=settings.host, ACCUEIL_WEB_PORT=str(settings.web_port), ACCUEIL_RASA_PORT=str(settings.rasa_port))
-    if settings.public_rasa_url:
-        env["ACCUEIL_PUBLIC_RASA_URL"] = settings.public_rasa_url
-    env["ACCUEIL_LINK_HOSTS"] = json.dumps(settings.link_hosts)
+    env.update(settings.as_environment())
     return ManagedProcess(
         name="web server",
         command=[sys.executable, "-m", "web.server"],
@@ -129,6 +126,41 @@ def web_server(settings: Settings, log_dir: Path) -> ManagedProcess:
         env=env,
         cwd=settings.bot_dir.parent,
     )
+
+
+def voice_problem(settings: Settings) -> str | None:
+    """Why the voice gateway cannot start (its models are missing, or it is switched off), or None."""
+    from voice_gateway.models import ModelError, piper_voice_file, vosk_model_dir
+
+    if not settings.voice_enabled:
+        return "switched off (ACCUEIL_VOICE_ENABLED=false)"
+    try:
+        vosk_model_dir(settings.vosk_model, settings.models_dir)
+        piper_voice_file(settings.piper_voice, settings.models_dir)
+    except ModelError as exc:
+        return str(exc)
+    return None
+
+
+def voice_gateway(settings: Settings, log_dir: Path) -> list[ManagedProcess]:
+    """The voice gateway's processes (SIP and WebSocket calls, voice_gateway/), with the hospital's words as phrase list."""
+    from accueil.voice_vocabulary import write_phrase_list
+
+    phrases = settings.var_dir / "voice_phrases.txt"
+    write_phrase_list(settings.nlu_dir, settings.db_url, phrases)
+    env = settings.rasa_environment()
+    env.update(settings.as_environment())
+    return [
+        ManagedProcess(
+            name="voice gateway" + (f" {line + 1}" if line else ""),
+            command=[sys.executable, "-m", "voice_gateway", "--phrases", str(phrases), "--line", str(line)],
+            ready_url=f"http://{settings.host}:{settings.voice_line(line).voice_ws_port}/health",
+            log_path=log_dir / ("voice.log" if line == 0 else f"voice-{line + 1}.log"),
+            env=env,
+            cwd=settings.bot_dir.parent,
+        )
+        for line in range(settings.voice_processes)
+    ]
 
 
 @contextmanager

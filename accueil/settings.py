@@ -34,6 +34,10 @@ class Settings(BaseSettings):
     host: str = Field(default="127.0.0.1", description="Address the servers listen on.")
     rasa_port: int = Field(default=5005, description="Port of the Rasa server (REST and socket.io channels).")
     actions_port: int = Field(default=5055, description="Port of the custom action server.")
+    rasa_api_token: Optional[str] = Field(
+        default=None,
+        description="Token of Rasa's HTTP API (conversations, model loading); the API stays closed when unset.",
+    )
     web_port: int = Field(default=8080, description="Port of the web server: the widget's files and the demo page.")
     cors_origins: list[str] = Field(
         default_factory=list,
@@ -53,6 +57,36 @@ class Settings(BaseSettings):
     log_level: str = Field(default="INFO")
     vosk_model: str = Field(default="vosk-model-small-fr-0.22", description="Vosk model of the voice gateway (voice_gateway/models.yml).")
     piper_voice: str = Field(default="fr_FR-siwis-medium", description="Piper voice of the voice gateway (voice_gateway/models.yml).")
+    voice_enabled: bool = Field(default=True, description="Start the voice gateway with `accueil run` when its models are installed.")
+    sip_host: str = Field(default="127.0.0.1", description="Address the voice gateway's SIP endpoint binds to.")
+    sip_port: int = Field(default=5060, description="SIP port (UDP and TCP) of the voice gateway.")
+    sip_allowed_peers: list[str] = Field(
+        default=["127.0.0.1"],
+        description="Addresses or networks (CIDR) allowed to call the gateway: the PBX or SIP trunk (JSON list; [] allows every peer).",
+    )
+    voice_ws_port: int = Field(default=8090, description="Port of the WebSocket audio calls (ws://HOST:PORT/call) and of /health.")
+    voice_processes: int = Field(
+        default=3,
+        ge=1,
+        description="Voice gateway processes. Each answers up to 4 SIP calls at once (the limit of the PJSIP build on PyPI), "
+        "process i on SIP_PORT + 2i and VOICE_WS_PORT + i: the PBX spreads calls over them (it moves on when one says 486 Busy).",
+    )
+    voice_end_of_turn_ms: int = Field(
+        default=300, description="Silence that ends the caller's turn, in milliseconds (raise it for callers who pause mid-sentence)."
+    )
+    voice_barge_in: bool = Field(default=True, description="The caller speaking stops the bot's audio.")
+    voice_silence_timeout: float = Field(default=6.0, description="Seconds of silence after the bot spoke before a reprompt.")
+    voice_max_silences: int = Field(default=2, description="Silences in a row before the goodbye and hang-up.")
+    voice_phrase_list: bool = Field(
+        default=True, description="Narrow recognition to the words of the training data and knowledge base (small Vosk models)."
+    )
+    voice_transfer_targets: dict[str, str] = Field(
+        default_factory=dict,
+        description='Where transfers go, by service (JSON): {"admissions": "sip:2001@pbx.example", "consultations": "2002"}.',
+    )
+    voice_transfer_default: Optional[str] = Field(
+        default=None, description="Where a transfer goes for a service not listed in VOICE_TRANSFER_TARGETS (the switchboard)."
+    )
     models_mirror: Optional[str] = Field(
         default=None, description="Where `accueil models pull` takes the model files: a folder or a URL (default: their official addresses)."
     )
@@ -84,6 +118,18 @@ class Settings(BaseSettings):
         return f"http://{self.host}:{self.web_port}"
 
     @property
+    def voice_url(self) -> str:
+        return f"ws://{self.host}:{self.voice_ws_port}/call"
+
+    def voice_line(self, index: int) -> "Settings":
+        """The settings of voice gateway process `index`: its own SIP and WebSocket ports."""
+        return self.copy(update={"sip_port": self.sip_port + 2 * index, "voice_ws_port": self.voice_ws_port + index})
+
+    @property
+    def sip_ports(self) -> list[int]:
+        return [self.voice_line(i).sip_port for i in range(self.voice_processes)]
+
+    @property
     def rasa_url(self) -> str:
         return self.public_rasa_url or f"http://{self.host}:{self.rasa_port}"
 
@@ -111,6 +157,17 @@ class Settings(BaseSettings):
         if self.clock is not None:
             env["ACCUEIL_CLOCK"] = self.clock.isoformat()
         return env
+
+    def as_environment(self) -> dict[str, str]:
+        """Every setting as the `ACCUEIL_*` variables that give a child process the same settings."""
+        import json
+
+        values = json.loads(self.json())
+        return {
+            f"ACCUEIL_{name.upper()}": value if isinstance(value, str) else json.dumps(value)
+            for name, value in values.items()
+            if value is not None
+        }
 
     def now(self) -> dt.datetime:
         """The hospital's local time (naive), or the fixed `clock`."""

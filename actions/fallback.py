@@ -8,6 +8,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.articles import offer_found_articles
 from actions.base import Events, KnowledgeAction, latest_entity, no_question
+from actions.channel import is_voice
 from actions.opening_hours import named_place_hours
 from actions.kb_repository import KnowledgeBase
 
@@ -21,7 +22,12 @@ class ActionFallbackSuggestions(KnowledgeAction):
     def answer(self, dispatcher: CollectingDispatcher, tracker: Tracker, kb: KnowledgeBase) -> Events:
         organisation = kb.organisation()
         question = tracker.latest_message.get("text") or ""
-        human = f"parler à un conseiller en appelant le standard au {organisation.switchboard_phone} ({organisation.switchboard_hours})"
+        if is_voice(tracker):  # the caller is already on the phone: no buttons, no number to dial
+            human = "demander un conseiller, ou appuyer sur la touche zéro"
+            topics = ""
+        else:
+            human = f"parler à un conseiller en appelant le standard au {organisation.switchboard_phone} ({organisation.switchboard_hours})"
+            topics = " choisir un sujet ci-dessous,"
         hours = named_place_hours(kb, latest_entity(tracker, "place"))
         if hours:
             dispatcher.utter_message(text=f"Si vous cherchez des horaires : {hours}")
@@ -29,7 +35,7 @@ class ActionFallbackSuggestions(KnowledgeAction):
             dispatcher.utter_message(text=f"Sinon, vous pouvez reformuler votre question ou {human}.")
         else:
             dispatcher.utter_message(
-                text=f"Je suis désolé, je n'ai pas bien compris votre question. Vous pouvez la reformuler, choisir un sujet ci-dessous, ou {human}."
+                text=f"Je suis désolé, je n'ai pas bien compris votre question. Vous pouvez la reformuler,{topics} ou {human}."
             )
             dispatcher.utter_message(response="utter_suggestions")
         # The misunderstood message must not steer the rest of the dialogue.

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import socket
 import statistics
 import tempfile
 import time
@@ -20,6 +19,7 @@ from pathlib import Path
 os.environ["RASA_TELEMETRY_ENABLED"] = "false"
 
 import requests  # noqa: E402
+from support import free_port, percentile  # noqa: E402  (bench/support.py)
 from tqdm import tqdm  # noqa: E402
 
 from accueil.servers import action_server, rasa_server, running  # noqa: E402
@@ -40,17 +40,6 @@ QUESTIONS = [
     "merci beaucoup",
     "au revoir",
 ]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
 def main() -> None:

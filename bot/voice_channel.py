@@ -9,16 +9,18 @@ from __future__ import annotations
 
 from typing import Any, Awaitable, Callable
 
-from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
+from rasa.core.channels.channel import UserMessage
 from rasa.core.channels.rest import RestInput
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from bot.web_channels import refuse_too_long
+from bot.web_channels import WebCollectingOutput, refuse_too_long
 
 
-class VoiceOutput(CollectingOutputChannel):
+class VoiceOutput(WebCollectingOutput):
+    """Collects the answer, each message named by its response (the gateway says `utter_emergency` slowly)."""
+
     @classmethod
     def name(cls) -> str:
         return "voice"

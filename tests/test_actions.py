@@ -121,6 +121,13 @@ def test_fallback_without_search_result_suggests_topics_offers_a_human_and_forge
     assert events == [UserUtteranceReverted()]
 
 
+def test_on_the_phone_the_fallback_offers_no_buttons_nor_a_number_to_dial(demo_kb) -> None:
+    messages, _ = run_action(ActionFallbackSuggestions(), tracker(user("blorp", "nlu_fallback", channel="voice")))
+    said = texts(messages)
+    assert "pas bien compris" in said and "touche zéro" in said
+    assert "ci-dessous" not in said and "02 38 00 00 00" not in said
+
+
 @pytest.mark.parametrize(
     ("message", "expected"),
     [

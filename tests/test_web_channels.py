@@ -74,10 +74,25 @@ def test_web_server_serves_the_demo_with_the_widget_and_a_strict_policy(web: str
     assert "script-src 'self'" in policy and "connect-src 'self' http://127.0.0.1:5999 ws://127.0.0.1:5999" in policy
     assert page.headers["x-content-type-options"] == "nosniff"
     config = requests.get(f"{web}/widget/config.json", timeout=5)
-    assert config.json() == {"link_hosts": ["ch-valmont.fr", "rdv.example.org"], "max_length": 1000}
+    voice = "ws://127.0.0.1:8090/call"
+    assert config.json() == {"link_hosts": ["ch-valmont.fr", "rdv.example.org"], "max_length": 1000, "voice_url": voice}
+    assert f"ws://127.0.0.1:5999 {voice};" in policy, "the page may reach the voice gateway's calls"
+    worklet = requests.get(f"{web}/widget/accueil-call-worklet.js", timeout=5)
+    assert worklet.status_code == 200 and worklet.headers["content-type"].startswith("text/javascript")
+    assert "registerProcessor" in worklet.text
     script = requests.get(f"{web}/widget/accueil-widget.js", timeout=5)
     assert script.status_code == 200 and script.headers["content-type"].startswith("text/javascript")
     assert script.headers["access-control-allow-origin"] == "*", "any hospital page may embed it"
+
+
+def test_without_the_voice_gateway_the_widget_has_no_call_button_and_the_page_no_voice_address() -> None:
+    from web.server import content_security_policy, widget_config
+
+    settings = Settings(rasa_port=5999, voice_enabled=False, voice_ws_port=8123)
+    assert "voice_url" not in widget_config(settings)
+    assert "8123" not in content_security_policy(settings.rasa_url, widget_config(settings).get("voice_url"))
+    on = Settings(rasa_port=5999, voice_enabled=True, voice_ws_port=8123)
+    assert widget_config(on)["voice_url"] == "ws://127.0.0.1:8123/call"
 
 
 @pytest.mark.parametrize("path", ["/widget/build.mjs", "/..%2fserver.py", "/%2e%2e/pyproject.toml", "/nothing.html", "/widget/..%2f..%2fpyproject.toml"])

@@ -232,3 +232,29 @@ def pull(
     for path in files:
         path.unlink(missing_ok=True)
     return target
+
+
+def _installed_or_explain(models_dir: Path, manifest: Manifest, name: str, setting: str) -> Path:
+    path = install_dir(models_dir, manifest, name)
+    if not is_installed(path, manifest.entry(name)):
+        raise ModelError(
+            f"The {manifest.entry(name).kind} model {name} is not installed in {path.parent}. "
+            f"Run `accueil models pull {name}` (add `--mirror DIR_OR_URL` without internet access), "
+            f"or set {setting} to a model you have."
+        )
+    return path
+
+
+def vosk_model_dir(value: str, models_dir: Path, manifest: Optional[Manifest] = None) -> Path:
+    """The Vosk model folder: a model of the manifest by name, or a folder given by its path."""
+    if Path(value).is_dir():
+        return Path(value)
+    return _installed_or_explain(models_dir, manifest or load_manifest(), value, "ACCUEIL_VOSK_MODEL")
+
+
+def piper_voice_file(value: str, models_dir: Path, manifest: Optional[Manifest] = None) -> Path:
+    """The Piper voice's .onnx file (its .onnx.json beside it): by name from the manifest, or by path."""
+    if value.endswith(".onnx") and Path(value).is_file():
+        return Path(value)
+    folder = _installed_or_explain(models_dir, manifest or load_manifest(), value, "ACCUEIL_PIPER_VOICE")
+    return folder / f"{value}.onnx"

@@ -1,7 +1,9 @@
 """The web server: the widget's built files, its configuration, and the demo hospital's pages.
 
 GET /widget/accueil-widget.js|.css   the widget, built by `make web` into web/dist
-GET /widget/config.json              link allow-list and message length limit, from Accueil's settings
+GET /widget/accueil-call-worklet.js  the audio call's microphone capture (an AudioWorklet module)
+GET /widget/config.json              link allow-list, message length limit and the voice gateway's
+                                     WebSocket address (the « Appeler » button), from Accueil's settings
 GET /, /infos-pratiques.html, …      the demo site of the CH Valmont, with the widget tag
 GET /health                          readiness
 
@@ -28,7 +30,7 @@ from accueil.settings import Settings, get_settings
 WEB_DIR = Path(__file__).resolve().parent
 DIST_DIR = WEB_DIR / "dist"
 DEMO_DIR = WEB_DIR / "demo"
-WIDGET_FILES = ("accueil-widget.js", "accueil-widget.css", "accueil-widget.js.map")
+WIDGET_FILES = ("accueil-widget.js", "accueil-widget.css", "accueil-call-worklet.js", "accueil-widget.js.map")
 SERVER_PLACEHOLDER = "__ACCUEIL_SERVER__"
 
 log = logging.getLogger(__name__)
@@ -38,28 +40,43 @@ class WidgetNotBuilt(RuntimeError):
     pass
 
 
-def content_security_policy(rasa_url: str) -> str:
-    """The demo pages may load only their own files and talk only to Rasa."""
+def content_security_policy(rasa_url: str, voice_url: str | None = None) -> str:
+    """The demo pages may load only their own files and talk only to Rasa (and to the voice gateway's calls).
+
+    The audio call's worklet is a file of this server, allowed by script-src 'self' (a blob: one would not be).
+    """
     parts = urlsplit(rasa_url)
     ws = "wss" if parts.scheme == "https" else "ws"
     rasa = f"{parts.scheme}://{parts.netloc}"
+    voice = f" {voice_url}" if voice_url else ""
     return (
         "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; "
-        f"connect-src 'self' {rasa} {ws}://{parts.netloc}; frame-ancestors 'self'; base-uri 'self'; form-action 'self'"
+        f"connect-src 'self' {rasa} {ws}://{parts.netloc}{voice}; frame-ancestors 'self'; base-uri 'self'; form-action 'self'"
     )
+
+
+def widget_config(settings: Settings) -> dict:
+    """What the widget reads at start: `voice_url` (the call button) only when the voice gateway is switched on.
+
+    Whether the gateway actually started is not known here: the widget says so if its socket does not answer.
+    """
+    config: dict = {"link_hosts": settings.link_hosts, "max_length": settings.max_message_length}
+    if settings.voice_enabled:
+        config["voice_url"] = settings.voice_url
+    return config
 
 
 SECURITY_HEADERS = {"X-Content-Type-Options": "nosniff", "Referrer-Policy": "same-origin"}
 
 
 def create_app(settings: Settings) -> Sanic:
-    missing = [name for name in WIDGET_FILES[:2] if not (DIST_DIR / name).is_file()]
+    missing = [name for name in WIDGET_FILES[:3] if not (DIST_DIR / name).is_file()]
     if missing:
         raise WidgetNotBuilt(f"The widget is not built ({', '.join(missing)} missing in {DIST_DIR}): run `make web`.")
 
     app = Sanic("accueil_web")
-    csp = content_security_policy(settings.rasa_url)
-    config = {"link_hosts": settings.link_hosts, "max_length": settings.max_message_length}
+    config = widget_config(settings)
+    csp = content_security_policy(settings.rasa_url, config.get("voice_url"))
     server_attribute = html.escape(settings.rasa_url, quote=True)
 
     def file_response(path: Path, cache: str, extra: dict | None = None) -> HTTPResponse:
@@ -74,7 +91,7 @@ def create_app(settings: Settings) -> Sanic:
         return response.json({"status": "ok"})
 
     @app.get("/widget/config.json")
-    async def widget_config(_: Request) -> HTTPResponse:
+    async def config_json(_: Request) -> HTTPResponse:
         return response.json(config, headers={**SECURITY_HEADERS, "Access-Control-Allow-Origin": "*", "Cache-Control": "no-cache"})
 
     @app.get("/widget/<name:str>")

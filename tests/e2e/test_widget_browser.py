@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import os
 import time
-from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest

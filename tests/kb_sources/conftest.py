@@ -11,9 +11,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
+from accueil.settings import PROJECT_ROOT
 from kb_sync.content import KnowledgeBaseContent
 from kb_sync.sources import FolderSource
-from accueil.settings import PROJECT_ROOT
 
 
 @pytest.fixture(scope="session")

@@ -4,13 +4,14 @@
  *
  * It owns the interface and the conversation's flow; rendering of text is in
  * render.js, the link to Rasa in transport.js, what survives a reload in
- * history.js.
+ * history.js, the audio call to the voice gateway in call.js (and pcm.js).
  */
 
 import { strings } from "./i18n.js";
 import { History } from "./history.js";
 import { accessibleColor, characterCount, clockTime, isTooLong, MAX_LENGTH, renderText } from "./render.js";
 import { RestTransport, SocketTransport } from "./transport.js";
+import { CALL_WORKLET, VoiceCall, voiceUrlFrom } from "./call.js";
 
 const SVG_NS = "http://www.w3.org/2000/svg";
 const ICONS = {
@@ -19,6 +20,7 @@ const ICONS = {
   send: "M3 20l18-8L3 4v6l12 2-12 2z",
   up: "M7 10v10H3V10h4zm2 10h8.5a2 2 0 0 0 2-1.6l1.4-7A2 2 0 0 0 19 9h-5l.8-4a1.6 1.6 0 0 0-2.9-1.2L9 9v11z",
   down: "M17 14V4h4v10h-4zm-2-10H6.5a2 2 0 0 0-2 1.6l-1.4 7A2 2 0 0 0 5 15h5l-.8 4a1.6 1.6 0 0 0 2.9 1.2L15 15V4z",
+  phone: "M6.6 10.8a15 15 0 0 0 6.6 6.6l2.2-2.2a1 1 0 0 1 1-.25c1.1.37 2.3.57 3.6.57a1 1 0 0 1 1 1V20a1 1 0 0 1-1 1A17 17 0 0 1 3 4a1 1 0 0 1 1-1h3.5a1 1 0 0 1 1 1c0 1.25.2 2.45.57 3.57a1 1 0 0 1-.25 1z",
 };
 const FEEDBACK_RESPONSE = "utter_ask_feedback";
 const YES = "/affirm";
@@ -71,6 +73,8 @@ export class AccueilWidget {
     this.t = strings(options.lang);
     this.linkHosts = Array.isArray(config.link_hosts) ? config.link_hosts : [];
     this.maxLength = Number.isInteger(config.max_length) ? config.max_length : MAX_LENGTH;
+    this.voiceUrl = voiceUrlFrom(config);
+    this.call = null;
     this.history = new History(doc.defaultView.sessionStorage, new URL(options.server, doc.baseURI).host);
     this.sessionId = this.history.sessionId();
     this.status = "connecting";
@@ -92,6 +96,15 @@ export class AccueilWidget {
     this.title = el(doc, "h2", { id: "accueil-title", text: this.options.title || t.defaultTitle });
     this.humanButton = el(doc, "button", { type: "button", class: "human", text: t.human });
     this.closeButton = el(doc, "button", { type: "button", class: "close", "aria-label": t.close }, icon(doc, "close"));
+    // The audio call, only where the server has a voice gateway.
+    this.callButton = this.voiceUrl
+      ? el(doc, "button", { type: "button", class: "call-start", "aria-label": t.callLabel }, icon(doc, "phone"), el(doc, "span", { text: t.call }))
+      : null;
+    this.callState = el(doc, "p", { class: "call-state", role: "status" });
+    this.dtmfButton = el(doc, "button", { type: "button", class: "call-key", "aria-label": t.dtmfZeroLabel, text: t.dtmfZero });
+    this.hangUpButton = el(doc, "button", { type: "button", class: "hang-up" }, icon(doc, "phone"), el(doc, "span", { text: t.hangUp }));
+    this.callButtons = el(doc, "div", { class: "call-buttons", hidden: true }, this.dtmfButton, this.hangUpButton);
+    this.callBar = el(doc, "div", { class: "call-bar", hidden: !this.voiceUrl }, this.callState, this.callButtons);
     this.bannerText = el(doc, "p");
     this.retryButton = el(doc, "button", { type: "button", class: "retry", text: t.retry });
     this.banner = el(doc, "div", { class: "banner", role: "alert", hidden: true }, this.bannerText, this.retryButton);
@@ -110,8 +123,8 @@ export class AccueilWidget {
     this.panel = el(doc, "section", { id: "accueil-panel", class: "panel", role: "dialog", "aria-labelledby": "accueil-title", hidden: true },
       el(doc, "header", {},
         el(doc, "div", { class: "titles" }, this.title, el(doc, "p", { class: "subtitle", text: t.subtitle })),
-        this.humanButton, this.closeButton),
-      this.banner, this.log, this.typing, this.form, this.notice, this.counter,
+        el(doc, "div", { class: "actions" }, this.humanButton, this.callButton), this.closeButton),
+      this.banner, this.callBar, this.log, this.typing, this.form, this.notice, this.counter,
       el(doc, "p", { class: "privacy", text: t.privacy }));
     root.append(this.launcher, this.panel);
     doc.body.appendChild(this.host);
@@ -120,6 +133,9 @@ export class AccueilWidget {
     this.closeButton.addEventListener("click", () => this.close());
     this.humanButton.addEventListener("click", () => this.send(HUMAN, this.t.human));
     this.retryButton.addEventListener("click", () => this.retry());
+    if (this.callButton) this.callButton.addEventListener("click", () => this.startCall());
+    this.hangUpButton.addEventListener("click", () => this.call && this.call.hangUp());
+    this.dtmfButton.addEventListener("click", () => this.call && this.call.dtmf("0"));
     this.panel.addEventListener("keydown", (event) => {
       if (event.key === "Escape") {
         event.preventDefault();
@@ -283,14 +299,95 @@ export class AccueilWidget {
     this.scrollToEnd();
   }
 
+  // --- audio call -------------------------------------------------------------------------
+
+  createCall(url, handlers) {
+    return new VoiceCall(url, handlers, { workletUrl: new URL(CALL_WORKLET, this.options.assets).href });
+  }
+
+  /** The « Appeler » button: microphone, then the gateway. Runs in the click's handler (audio needs a gesture). */
+  async startCall() {
+    if (this.call || !this.voiceUrl) return;
+    this.notice.textContent = "";
+    const call = this.createCall(this.voiceUrl, {
+      onState: (state) => this.callStateChanged(call, state),
+      onEvent: (event) => this.callEvent(event),
+    });
+    this.call = call;
+    try {
+      await call.start();
+    } catch (error) {
+      if (this.call === call) this.callFailed(error && error.code);
+    }
+  }
+
+  callStateChanged(call, state) {
+    if (this.call !== call) return;
+    const t = this.t;
+    const focusWasInCall = this.root.activeElement === this.callButton || this.callButtons.contains(this.root.activeElement);
+    if (state === "connecting") {
+      this.callState.textContent = t.callConnecting;
+      this.callButtons.hidden = false;
+      this.dtmfButton.disabled = true;
+      // The « Appeler » button is disabled during the call: the focus goes to « Raccrocher », not lost.
+      if (focusWasInCall) this.hangUpButton.focus();
+      this.callButton.disabled = true;
+    } else if (state === "active") {
+      this.callState.textContent = t.callActive;
+      this.dtmfButton.disabled = false;
+    } else if (state === "ended") {
+      this.call = null;
+      this.callState.textContent = t.callEnded;
+      this.callButtons.hidden = true;
+      this.callButton.disabled = false;
+      if (focusWasInCall) this.callButton.focus();
+    }
+  }
+
+  callFailed(code) {
+    const t = this.t;
+    this.call = null;
+    this.callButtons.hidden = true;
+    this.callState.textContent = "";
+    const messages = { mic: t.callMic, "no-mic": t.callNoMic, unsupported: t.callUnsupported, unavailable: t.callUnavailable };
+    if (code === "cancelled") {
+      this.callButton.disabled = false;
+      return;
+    }
+    this.notice.textContent = messages[code] || t.callUnavailable;
+    // No gateway to call: the button stays disabled (until the page is reloaded), saying why.
+    const unavailable = !messages[code] || code === "unavailable" || code === "unsupported";
+    this.callButton.disabled = unavailable;
+    if (unavailable) {
+      this.callButton.title = this.notice.textContent;
+      if (!this.panel.hidden) this.input.focus();
+    } else {
+      this.callButton.focus();
+    }
+  }
+
+  /** What the gateway heard and what the bot said, shown as the conversation's messages (text only). */
+  callEvent(event) {
+    if ((event.type === "heard" || event.type === "bot") && event.text) {
+      const entry = { id: this.history.newId(), who: event.type === "heard" ? "user" : "bot", via: "call", text: event.text, time: new Date().toISOString() };
+      this.history.add(entry);
+      this.render(entry);
+      this.refreshReplies();
+      this.scrollToEnd();
+    } else if (event.type === "transfer") {
+      this.callState.textContent = this.t.callTransfer;
+    }
+  }
+
   // --- rendering --------------------------------------------------------------------------
 
   render(entry) {
     const doc = this.doc;
     const t = this.t;
-    const who = entry.who === "user" ? t.you : t.bot;
+    const byCall = entry.via === "call";
+    const who = entry.who === "user" ? (byCall ? t.youCall : t.you) : byCall ? t.botCall : t.bot;
     const time = new Date(entry.time);
-    const node = el(doc, "div", { class: `message ${entry.who}` },
+    const node = el(doc, "div", { class: `message ${entry.who}${byCall ? " call" : ""}` },
       el(doc, "p", { class: "meta" },
         el(doc, "span", { class: "who", text: who }),
         el(doc, "time", { datetime: entry.time, text: clockTime(time, this.options.lang) })));

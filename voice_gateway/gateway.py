@@ -1,0 +1,131 @@
+"""The voice gateway's process: shared engines, the SIP and WebSocket transports, one pipeline per call.
+
+It loads the Vosk model and starts the Piper worker once, answers calls on
+both transports, and answers `GET /health` on the WebSocket port with the
+number of calls in progress and the audio underruns so far.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import http
+import json
+import logging
+import signal
+import time
+from pathlib import Path
+from typing import Optional
+
+from accueil.settings import Settings
+from voice_gateway.call import CallBehaviour, Engines, run_call
+from voice_gateway.dialogue import RasaDialogue
+from voice_gateway.models import piper_voice_file, vosk_model_dir
+from voice_gateway.recognition import VoskSpeechToText
+from voice_gateway.synthesis import PiperTextToSpeech
+from voice_gateway.transport import CallConnection
+from voice_gateway.websocket_transport import WebSocketTransport
+
+logger = logging.getLogger(__name__)
+
+
+def behaviour_from(settings: Settings) -> CallBehaviour:
+    return CallBehaviour(
+        end_of_turn_ms=settings.voice_end_of_turn_ms,
+        barge_in=settings.voice_barge_in,
+        silence_timeout=settings.voice_silence_timeout,
+        max_silences=settings.voice_max_silences,
+        transfer_targets=dict(settings.voice_transfer_targets),
+        transfer_default=settings.voice_transfer_default,
+    )
+
+
+def read_phrases(path: Optional[Path]) -> Optional[list[str]]:
+    if path is None:
+        return None
+    return [line.strip() for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+class Gateway:
+    def __init__(self, settings: Settings, engines: Engines, sip: bool = True) -> None:
+        self.settings = settings
+        self.engines = engines
+        self.behaviour = behaviour_from(settings)
+        self.use_sip = sip
+        self.websocket = WebSocketTransport(settings.host, settings.voice_ws_port, settings.allowed_origins)
+        self.sip = None
+        self.calls: set[CallConnection] = set()
+        self.calls_total = 0
+        self.underruns = 0
+        self.ended: collections.deque[dict] = collections.deque(maxlen=20)
+
+    async def handle(self, connection: CallConnection) -> None:
+        self.calls.add(connection)
+        self.calls_total += 1
+        started = time.time()
+        try:
+            await run_call(connection, self.engines, self.behaviour)
+        finally:
+            self.calls.discard(connection)
+            self.underruns += connection.playout.underruns
+            self.ended.append({
+                "call_id": connection.call_id, "caller": connection.caller, "started": round(started, 3),
+                "seconds": round(time.time() - started, 1), "underruns": connection.playout.underruns,
+            })
+
+    def health(self) -> dict:
+        return {
+            "status": "ok",
+            "active_calls": len(self.calls),
+            "calls_total": self.calls_total,
+            "underruns": self.underruns + sum(c.playout.underruns for c in self.calls),
+            "calls": [{"call_id": c.call_id, "caller": c.caller} for c in self.calls],
+            "last_calls": list(self.ended),
+        }
+
+    async def start(self) -> None:
+        async def process_request(path: str, headers):
+            if path.split("?")[0] == "/health":
+                body = json.dumps(self.health()).encode()
+                return http.HTTPStatus.OK, [("Content-Type", "application/json")], body
+            return None
+
+        self.websocket.process_request = process_request
+        await self.websocket.start(self.handle)
+        if self.use_sip:
+            from voice_gateway.sip_transport import SipTransport
+
+            s = self.settings
+            self.sip = SipTransport(host=s.sip_host, port=s.sip_port, allowed_peers=s.sip_allowed_peers, log_file=s.log_dir / "pjsip.log")
+            await self.sip.start(self.handle)
+            logger.info("SIP calls on %s:%d (peers allowed: %s)", s.sip_host, s.sip_port, ", ".join(s.sip_allowed_peers) or "all")
+
+    async def stop(self) -> None:
+        if self.sip is not None:
+            await self.sip.stop()
+        await self.websocket.stop()
+
+
+async def serve(settings: Settings, phrases_file: Optional[Path] = None, sip: bool = True) -> None:
+    """Run the gateway until SIGTERM or SIGINT."""
+    vosk_dir = vosk_model_dir(settings.vosk_model, settings.models_dir)
+    voice = piper_voice_file(settings.piper_voice, settings.models_dir)
+    phrases = read_phrases(phrases_file) if settings.voice_phrase_list else None
+    logger.info("loading Vosk model %s and Piper voice %s", vosk_dir, voice)
+    stt = VoskSpeechToText(vosk_dir, phrases)
+    tts = PiperTextToSpeech(voice)
+    dialogue = RasaDialogue(f"http://{settings.host}:{settings.rasa_port}", api_token=settings.rasa_api_token)
+    gateway = Gateway(settings, Engines(stt, tts, dialogue), sip=sip)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        await gateway.start()
+        logger.info("voice gateway ready")
+        await stop.wait()
+    finally:
+        await gateway.stop()
+        await dialogue.close()
+        tts.close()
+        stt.close()

@@ -1,0 +1,31 @@
+"""Recognition of the caller's utterances: one streaming recogniser per call."""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from voice_gateway.call import CallContext
+from voice_gateway.frames import AudioInFrame, Frame, SpeechStoppedFrame, TranscriptFrame
+from voice_gateway.pipeline import FrameProcessor
+
+logger = logging.getLogger(__name__)
+
+
+class Listener(FrameProcessor):
+    def __init__(self, ctx: CallContext) -> None:
+        super().__init__()
+        self.ctx = ctx
+        self.recognizer = ctx.engines.stt.recognizer()
+
+    async def process_frame(self, frame: Frame) -> None:
+        if isinstance(frame, AudioInFrame):
+            await self.recognizer.accept(frame.pcm)
+        elif isinstance(frame, SpeechStoppedFrame):
+            text = await self.recognizer.final()
+            logger.info("call %s: heard %r", self.ctx.call_id, text)
+            self.ctx.connection.notify({"type": "heard", "text": text})
+            if text:
+                await self.push_frame(TranscriptFrame(text, final=True, end_of_speech=frame.at, recognised_at=time.monotonic()))
+        else:
+            await self.push_frame(frame)

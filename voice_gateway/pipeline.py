@@ -1,0 +1,99 @@
+"""A pipeline of small processors, in the spirit of Pipecat.
+
+Each processor does one thing with the frames it gets and pushes frames on
+to the next one. Data frames wait in the processor's queue and are handled
+in order by its own task; system frames (start, interruption, DTMF, hang-up)
+skip the queue. An interruption drops the queued frames of the bot's turn
+(bot text, synthesised audio, transfers), so barge-in stays simple.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Iterable, Optional
+
+from voice_gateway.frames import AudioOutFrame, BotTextFrame, DataFrame, Frame, InterruptionFrame, SystemFrame, TransferFrame
+
+logger = logging.getLogger(__name__)
+
+BOT_TURN_FRAMES = (BotTextFrame, AudioOutFrame, TransferFrame)
+
+
+class FrameProcessor:
+    """One step of a call's pipeline. Subclasses override `process_frame` and call `push_frame`."""
+
+    def __init__(self) -> None:
+        self.next: Optional[FrameProcessor] = None
+        self._queue: asyncio.Queue[DataFrame] = asyncio.Queue()
+        self._task: Optional[asyncio.Task] = None
+
+    @property
+    def name(self) -> str:
+        return type(self).__name__
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name=self.name)
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+            self._task = None
+
+    async def queue_frame(self, frame: Frame) -> None:
+        if isinstance(frame, SystemFrame):
+            if isinstance(frame, InterruptionFrame):
+                self._drop_bot_turn()
+            await self._process_safely(frame)
+        else:
+            self._queue.put_nowait(frame)
+
+    def _drop_bot_turn(self) -> None:
+        kept = []
+        while not self._queue.empty():
+            frame = self._queue.get_nowait()
+            if not isinstance(frame, BOT_TURN_FRAMES):
+                kept.append(frame)
+        for frame in kept:
+            self._queue.put_nowait(frame)
+
+    async def _run(self) -> None:
+        while True:
+            frame = await self._queue.get()
+            await self._process_safely(frame)
+
+    async def _process_safely(self, frame: Frame) -> None:
+        try:
+            await self.process_frame(frame)
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # one bad frame must not end the call
+            logger.exception("%s failed on %s", self.name, type(frame).__name__)
+
+    async def process_frame(self, frame: Frame) -> None:
+        await self.push_frame(frame)
+
+    async def push_frame(self, frame: Frame) -> None:
+        if self.next is not None:
+            await self.next.queue_frame(frame)
+
+
+class Pipeline:
+    """Processors linked in order; frames go in at the head."""
+
+    def __init__(self, processors: Iterable[FrameProcessor]) -> None:
+        self.processors = list(processors)
+        for current, following in zip(self.processors, self.processors[1:]):
+            current.next = following
+
+    def start(self) -> None:
+        for processor in self.processors:
+            processor.start()
+
+    async def queue_frame(self, frame: Frame) -> None:
+        await self.processors[0].queue_frame(frame)
+
+    async def stop(self) -> None:
+        for processor in self.processors:
+            await processor.stop()

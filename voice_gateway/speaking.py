@@ -1,0 +1,91 @@
+"""Synthesis of the bot's answers into the call's playout, sentence by sentence.
+
+Each answer is cut into sentences (the first one also at its first pause), and
+synthesis stays a little ahead of what the caller hears. An interruption
+cancels the synthesis in progress and empties the playout;
+the texts already said go on to the supervisor, which acts on what follows
+them (a transfer, a hang-up) once they have been heard.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from typing import Optional
+
+from voice_gateway.call import CallContext, TurnTimes
+from voice_gateway.frames import BotTextFrame, Frame, InterruptionFrame
+from voice_gateway.pipeline import FrameProcessor
+from voice_gateway.synthesis import SynthesisError, speech_pieces
+
+logger = logging.getLogger(__name__)
+
+AHEAD_MS = 2500  # synthesised audio kept ahead of what the caller has heard
+
+
+class Speaker(FrameProcessor):
+    def __init__(self, ctx: CallContext) -> None:
+        super().__init__()
+        self.ctx = ctx
+        self._current: Optional[asyncio.Task] = None
+
+    async def process_frame(self, frame: Frame) -> None:
+        if isinstance(frame, InterruptionFrame):
+            if self._current is not None:
+                self._current.cancel()
+            self.ctx.connection.playout.clear()
+            await self.push_frame(frame)
+        elif isinstance(frame, BotTextFrame):
+            if frame.turn and frame.turn != self.ctx.turn:
+                return
+            self._current = asyncio.create_task(self._speak(frame))
+            await asyncio.wait({self._current})
+            interrupted = self._current.cancelled()
+            self._current = None
+            if not interrupted:
+                await self.push_frame(frame)
+        else:
+            await self.push_frame(frame)
+
+    async def _speak(self, frame: BotTextFrame) -> None:
+        ctx = self.ctx
+        playout = ctx.connection.playout
+        logger.info("call %s: says %r", ctx.call_id, frame.text)
+        ctx.connection.notify({"type": "bot", "text": frame.text, "slow": frame.slow})
+        ctx.busy += 1
+        started = time.monotonic()
+        first = True
+        try:
+            for piece in speech_pieces(frame.text):
+                # Synthesis stays a few seconds ahead of the caller's ear: an answer cut short by
+                # the caller costs no more than that, and the other calls get the CPU.
+                while playout.pending_ms > AHEAD_MS:
+                    await asyncio.sleep(0.05)
+                async for pcm in ctx.engines.tts.synthesize(piece, slow=frame.slow):
+                    if frame.turn and frame.turn != ctx.turn:
+                        return
+                    playout.write(pcm, more_coming=True)
+                    if first:
+                        first = False
+                        self._report(frame.turn, started)
+        except SynthesisError as exc:
+            logger.error("call %s: synthesis failed: %s", ctx.call_id, exc)
+        finally:
+            ctx.busy -= 1
+            playout.finish()
+
+    def _report(self, turn: int, started: float) -> None:
+        pending = self.ctx.pending_times.pop(turn, None)
+        if pending is None:
+            return
+        heard, end_of_speech, recognised_at, answered_at = pending
+        now = time.monotonic()
+        times = TurnTimes(
+            turn=turn, heard=heard, recognition=recognised_at - end_of_speech, dialogue=answered_at - recognised_at,
+            synthesis=now - started, total=now - end_of_speech,
+        )
+        logger.info("call %s: turn %s", self.ctx.call_id, times.as_dict())
+        self.ctx.connection.notify({"type": "turn", **times.as_dict()})
+        if self.ctx.on_turn_times is not None:
+            self.ctx.on_turn_times(times)

@@ -1,0 +1,97 @@
+"""The end of the pipeline: transfers and hang-ups once the words before them were heard, and silences.
+
+After the bot has finished speaking, a caller who stays silent for the
+configured time hears a reprompt; at the last silence, a polite goodbye, and
+the call is hung up.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from typing import Optional
+
+from voice_gateway import messages
+from voice_gateway.call import CallContext
+from voice_gateway.dialogue import DialogueError
+from voice_gateway.frames import BotTextFrame, Frame, TransferFrame
+from voice_gateway.pipeline import FrameProcessor
+
+logger = logging.getLogger(__name__)
+
+POLL_SECONDS = 0.1
+CALLBACK_FORM = "callback_form"  # the dialogue's callback request (name, phone number, reason)
+
+
+class CallSupervisor(FrameProcessor):
+    def __init__(self, ctx: CallContext) -> None:
+        super().__init__()
+        self.ctx = ctx
+        self._watch: Optional[asyncio.Task] = None
+
+    def start(self) -> None:
+        super().start()
+        self._watch = asyncio.create_task(self._watch_silence(), name="silence")
+
+    async def stop(self) -> None:
+        if self._watch is not None:
+            self._watch.cancel()
+            await asyncio.gather(self._watch, return_exceptions=True)
+        await super().stop()
+
+    async def process_frame(self, frame: Frame) -> None:
+        if isinstance(frame, TransferFrame):
+            await self._heard()
+            await self._transfer(frame)
+        elif isinstance(frame, BotTextFrame) and frame.then_hang_up:
+            await self._heard()
+            await self._hang_up("goodbye")
+
+    async def _heard(self) -> None:
+        """Wait until the caller has heard everything queued."""
+        while self.ctx.bot_speaking and not self.ctx.ending:
+            await asyncio.sleep(0.02)
+
+    async def _transfer(self, frame: TransferFrame) -> None:
+        ctx = self.ctx
+        logger.info("call %s: transfer to %s (%s)", ctx.call_id, frame.target, frame.service)
+        if frame.target and await ctx.connection.transfer(frame.target, frame.summary):
+            ctx.ending = True
+            return
+        logger.warning("call %s: transfer to %s failed: the caller is offered a callback", ctx.call_id, frame.target)
+        await ctx.say(BotTextFrame(messages.TRANSFER_FAILED))
+        try:
+            answer = await ctx.engines.dialogue.run_action(ctx.call_id, CALLBACK_FORM)
+        except DialogueError as exc:
+            logger.error("call %s: no callback form: %s", ctx.call_id, exc)
+            answer = [{"text": messages.NO_CALLBACK}]
+        for message in answer:
+            if (message.get("text") or "").strip():
+                await ctx.say(BotTextFrame(message["text"].strip()))
+
+    async def _hang_up(self, reason: str) -> None:
+        logger.info("call %s: the bot hangs up (%s)", self.ctx.call_id, reason)
+        self.ctx.ending = True
+        await self.ctx.connection.hang_up()
+
+    async def _watch_silence(self) -> None:
+        ctx = self.ctx
+        behaviour = ctx.behaviour
+        was_active = False
+        while not ctx.ending:
+            await asyncio.sleep(POLL_SECONDS)
+            active = ctx.caller_speaking or ctx.bot_speaking or ctx.busy > 0
+            if active or was_active:
+                ctx.touch()
+            was_active = active
+            if active or time.monotonic() - ctx.last_activity < behaviour.silence_timeout:
+                continue
+            ctx.silences += 1
+            ctx.touch()
+            logger.info("call %s: silence %d", ctx.call_id, ctx.silences)
+            if ctx.silences < behaviour.max_silences:
+                await ctx.say(BotTextFrame(messages.REPROMPT))
+            else:
+                await ctx.say(BotTextFrame(messages.GOODBYE_SILENCE, then_hang_up=True))
+                return

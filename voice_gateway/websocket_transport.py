@@ -1,0 +1,146 @@
+"""The WebSocket audio transport: a "call" from a web page, a test or the benchmark.
+
+Protocol, on ws://HOST:PORT/call:
+- the client sends binary messages of 16 kHz mono PCM16 audio (any length),
+  and text messages `{"type": "dtmf", "digit": "0"}` or `{"type": "hangup"}`;
+- the server sends `{"type": "answered", "call_id": ...}` first, then the
+  bot's audio as binary 20 ms messages at the pace it would be heard, and
+  events: `{"type": "turn", ...}` (where an answer's time went),
+  `{"type": "transfer", "target": ..., "summary": ...}`, `{"type": "hangup"}`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+import uuid
+from typing import Optional
+
+import websockets
+from websockets.exceptions import ConnectionClosed
+
+from voice_gateway.frames import FRAME_BYTES, FRAME_MS, AudioInFrame, DTMFFrame, HangUpFrame
+from voice_gateway.transport import CallConnection, CallHandler
+
+logger = logging.getLogger(__name__)
+
+MAX_MESSAGE_BYTES = 64 * 1024
+
+
+class WebSocketCall(CallConnection):
+    def __init__(self, socket, loop: asyncio.AbstractEventLoop) -> None:
+        peer = socket.remote_address[0] if socket.remote_address else "?"
+        super().__init__(uuid.uuid4().hex, f"websocket:{peer}", loop)
+        self.socket = socket
+        self._pending = bytearray()
+        self.closed = False
+
+    async def send_event(self, event: dict) -> None:
+        if not self.closed:
+            try:
+                await self.socket.send(json.dumps(event, ensure_ascii=False))
+            except ConnectionClosed:
+                self.closed = True
+
+    def notify(self, event: dict) -> None:
+        self.loop.create_task(self.send_event(event))
+
+    def receive_audio(self, data: bytes) -> None:
+        self._pending += data
+        while len(self._pending) >= FRAME_BYTES:
+            self.events.put_nowait(AudioInFrame(bytes(self._pending[:FRAME_BYTES])))
+            del self._pending[:FRAME_BYTES]
+
+    async def play(self) -> None:
+        """Send the playout 20 ms at a time, on a steady clock, while the call lasts."""
+        period = FRAME_MS / 1000
+        tick = time.monotonic()
+        while not self.closed:
+            tick += period
+            delay = tick - time.monotonic()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            else:
+                tick = time.monotonic()  # the loop fell behind: start a fresh clock rather than burst
+            if self.playout.pending_ms <= 0:
+                self.playout.read_frame()  # counts an underrun if the bot is mid-answer
+                continue
+            try:
+                await self.socket.send(self.playout.read_frame())
+            except ConnectionClosed:
+                self.closed = True
+
+    async def transfer(self, target: str, summary: str) -> bool:
+        await self.send_event({"type": "transfer", "target": target, "summary": summary})
+        return True
+
+    async def hang_up(self) -> None:
+        await self.send_event({"type": "hangup"})
+        self.closed = True
+        await self.socket.close()
+        self.events.put_nowait(HangUpFrame("bot"))
+
+
+class WebSocketTransport:
+    def __init__(self, host: str, port: int, allowed_origins: Optional[list[str]] = None) -> None:
+        self.host = host
+        self.port = port
+        self.allowed_origins = allowed_origins
+        self._server = None
+        self.process_request = None  # answers plain HTTP requests (the gateway's /health)
+        self.calls: set[WebSocketCall] = set()
+
+    @property
+    def active_calls(self) -> int:
+        return len(self.calls)
+
+    async def start(self, handler: CallHandler) -> None:
+        async def serve(socket, path: str = "") -> None:
+            path = path or getattr(socket, "path", "")
+            if path.split("?")[0] != "/call":
+                await socket.close(code=4404, reason="unknown path")
+                return
+            await self._serve_call(socket, handler)
+
+        origins = [None, *self.allowed_origins] if self.allowed_origins else None
+        self._server = await websockets.serve(
+            serve, self.host, self.port, origins=origins, max_size=MAX_MESSAGE_BYTES, process_request=self.process_request
+        )
+        self.port = self._server.sockets[0].getsockname()[1]
+        logger.info("WebSocket calls on ws://%s:%d/call", self.host, self.port)
+
+    async def _serve_call(self, socket, handler: CallHandler) -> None:
+        call = WebSocketCall(socket, asyncio.get_running_loop())
+        self.calls.add(call)
+        await call.send_event({"type": "answered", "call_id": call.call_id})
+        conversation = asyncio.create_task(handler(call))
+        player = asyncio.create_task(call.play())
+        try:
+            async for message in socket:
+                if isinstance(message, bytes):
+                    call.receive_audio(message)
+                    continue
+                try:
+                    event = json.loads(message)
+                except ValueError:
+                    continue
+                if event.get("type") == "dtmf" and str(event.get("digit", "")) in "0123456789*#":
+                    call.events.put_nowait(DTMFFrame(str(event["digit"])[:1]))
+                elif event.get("type") == "hangup":
+                    break
+        except ConnectionClosed:
+            pass
+        finally:
+            call.closed = True
+            call.events.put_nowait(HangUpFrame("caller"))
+            await asyncio.gather(conversation, return_exceptions=True)
+            player.cancel()
+            await asyncio.gather(player, return_exceptions=True)
+            self.calls.discard(call)
+
+    async def stop(self) -> None:
+        if self._server is not None:
+            self._server.close()
+            await self._server.wait_closed()
