@@ -69,7 +69,6 @@ class CallContext:
     last_activity: float = field(default_factory=time.monotonic)
     ending: bool = False
     pending_times: dict = field(default_factory=dict)
-    on_turn_times: Optional[Callable[[TurnTimes], None]] = None
     say: Optional[Callable[[Frame], "asyncio.Future"]] = None
 
     @property
@@ -96,10 +95,9 @@ def build_pipeline(ctx: CallContext) -> Pipeline:
     return Pipeline([TurnDetector(ctx), Listener(ctx), DialogueProcessor(ctx), speaker, CallSupervisor(ctx)])
 
 
-async def run_call(connection: CallConnection, engines: Engines, behaviour: CallBehaviour,
-                   on_turn_times: Optional[Callable[[TurnTimes], None]] = None) -> None:
+async def run_call(connection: CallConnection, engines: Engines, behaviour: CallBehaviour) -> None:
     """Conduct one call until the caller or the bot hangs up."""
-    ctx = CallContext(connection, behaviour, engines, on_turn_times=on_turn_times)
+    ctx = CallContext(connection, behaviour, engines)
     pipeline = build_pipeline(ctx)
     pipeline.start()
     started = time.monotonic()

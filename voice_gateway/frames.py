@@ -11,7 +11,7 @@ interruption when they belong to the bot's turn.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 SAMPLE_RATE = 16000
 FRAME_MS = 20
@@ -119,14 +119,3 @@ class TransferFrame(DataFrame):
     service: str
     target: str
     summary: str = ""
-
-
-@dataclass
-class Timing:
-    """Where the time of one turn went, for the logs and the benchmark (monotonic seconds)."""
-
-    end_of_speech: float = 0.0
-    transcript: float = 0.0
-    dialogue: float = 0.0
-    first_audio: float = 0.0
-    marks: dict = field(default_factory=dict)

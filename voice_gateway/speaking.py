@@ -87,5 +87,3 @@ class Speaker(FrameProcessor):
         )
         logger.info("call %s: turn %s", self.ctx.call_id, times.as_dict())
         self.ctx.connection.notify({"type": "turn", **times.as_dict()})
-        if self.ctx.on_turn_times is not None:
-            self.ctx.on_turn_times(times)
