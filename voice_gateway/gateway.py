@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import collections
-import http
-import json
 import logging
 import signal
 import time
@@ -52,7 +50,7 @@ class Gateway:
         self.engines = engines
         self.behaviour = behaviour_from(settings)
         self.use_sip = sip
-        self.websocket = WebSocketTransport(settings.host, settings.voice_ws_port, settings.allowed_origins)
+        self.websocket = WebSocketTransport(settings.host, settings.voice_ws_port, settings.allowed_origins, health=self.health)
         self.sip = None
         self.calls: set[CallConnection] = set()
         self.calls_total = 0
@@ -84,13 +82,6 @@ class Gateway:
         }
 
     async def start(self) -> None:
-        async def process_request(path: str, headers):
-            if path.split("?")[0] == "/health":
-                body = json.dumps(self.health()).encode()
-                return http.HTTPStatus.OK, [("Content-Type", "application/json")], body
-            return None
-
-        self.websocket.process_request = process_request
         await self.websocket.start(self.handle)
         if self.use_sip:
             from voice_gateway.sip_transport import SipTransport

@@ -12,11 +12,12 @@ Protocol, on ws://HOST:PORT/call:
 from __future__ import annotations
 
 import asyncio
+import http
 import json
 import logging
 import time
 import uuid
-from typing import Optional
+from typing import Callable, Optional
 
 import websockets
 from websockets.exceptions import ConnectionClosed
@@ -84,17 +85,25 @@ class WebSocketCall(CallConnection):
 
 
 class WebSocketTransport:
-    def __init__(self, host: str, port: int, allowed_origins: Optional[list[str]] = None) -> None:
+    def __init__(
+        self, host: str, port: int, allowed_origins: Optional[list[str]] = None, health: Optional[Callable[[], dict]] = None
+    ) -> None:
         self.host = host
         self.port = port
         self.allowed_origins = allowed_origins
+        self.health = health  # GET /health on the same port answers this, as JSON
         self._server = None
-        self.process_request = None  # answers plain HTTP requests (the gateway's /health)
         self.calls: set[WebSocketCall] = set()
 
     @property
     def active_calls(self) -> int:
         return len(self.calls)
+
+    async def _plain_http(self, path: str, headers):
+        if self.health is not None and path.split("?")[0] == "/health":
+            body = json.dumps(self.health()).encode()
+            return http.HTTPStatus.OK, [("Content-Type", "application/json")], body
+        return None
 
     async def start(self, handler: CallHandler) -> None:
         async def serve(socket, path: str = "") -> None:
@@ -106,7 +115,7 @@ class WebSocketTransport:
 
         origins = [None, *self.allowed_origins] if self.allowed_origins else None
         self._server = await websockets.serve(
-            serve, self.host, self.port, origins=origins, max_size=MAX_MESSAGE_BYTES, process_request=self.process_request
+            serve, self.host, self.port, origins=origins, max_size=MAX_MESSAGE_BYTES, process_request=self._plain_http
         )
         self.port = self._server.sockets[0].getsockname()[1]
         logger.info("WebSocket calls on ws://%s:%d/call", self.host, self.port)
