@@ -1,11 +1,10 @@
-"""The `accueil` command: train, run, shell and knowledge base sync."""
+"""The `accueil` command: run, shell, train, eval, deploy, knowledge base, studio accounts, voice models."""
 
 from __future__ import annotations
 
 import argparse
 import logging
 import os
-import secrets
 import signal
 import subprocess
 import sys
@@ -177,18 +176,204 @@ def cmd_eval(args: argparse.Namespace) -> int:
     return 0 if result.meets_targets else 2
 
 
+class _StatusProgress:
+    """Long operations' progress on a rich status line."""
+
+    def __init__(self, status) -> None:
+        self.status = status
+
+    def step(self, text: str, percent: float | None = None) -> None:
+        self.status.update(text if percent is None else f"{text} ({percent:.0f} %)")
+
+    def log(self, line: str) -> None:
+        pass
+
+
+def _command_line_user() -> str:
+    import getpass
+
+    return f"ligne de commande ({getpass.getuser()})"
+
+
+def _audit_command(settings: Settings, action: str, target: str, detail: dict) -> None:
+    """The studio's audit log also records what the command line changes."""
+    from studio.audit import record
+    from studio.db import session_scope
+
+    with session_scope(settings) as db:
+        record(db, _command_line_user(), action, target, detail)
+
+
+def _print_comparison(candidate, production) -> None:
+    from accueil.gate import FIGURE_LABELS, french_number, points
+
+    def figure(value) -> str:
+        return "—" if value is None else french_number(value)
+
+    def emergencies(figures) -> str:
+        if figures is None or figures.emergency_misses is None:
+            return "—"
+        return f"{figures.emergency_checked - len(figures.emergency_misses)}/{figures.emergency_checked}"
+
+    table = Table("jeu de test réservé", "en production", "nouveau modèle", "écart", box=None)
+    for key, label in FIGURE_LABELS:
+        new, old = getattr(candidate, key), getattr(production, key) if production else None
+        table.add_row(label, figure(old), figure(new), points(new - old) if new is not None and old is not None else "—")
+    table.add_row("phrases d'urgence reconnues", emergencies(production), emergencies(candidate), "")
+    console.print(table)
+    if production is not None:
+        changed = [
+            (intent, production.per_intent_f1.get(intent), f1)
+            for intent, f1 in candidate.per_intent_f1.items()
+            if production.per_intent_f1.get(intent) is None or abs(f1 - production.per_intent_f1[intent]) >= 0.005
+        ]
+        if changed:
+            console.print("F1 des intentions qui changent :")
+        for intent, old, new in changed:
+            console.print(f"  {intent:<32} {figure(old)} → {figure(new)}", highlight=False)
+
+
+def cmd_deploy(args: argparse.Namespace) -> int:
+    from accueil import deployment
+    from accueil.gate import gate
+
+    settings = get_settings()
+    with console.status("Validation des données d'entraînement…"):
+        problems = deployment.validate(settings)
+    if problems:
+        console.print("[bold red]Les données d'entraînement ont des problèmes :[/]")
+        for problem in problems:
+            console.print(f"  • {problem}", highlight=False)
+        console.print("Rien n'a été entraîné ni déployé.")
+        return 1
+    out_dir = settings.var_dir / "deployments" / time.strftime("%Y%m%d-%H%M%S")
+    try:
+        with console.status("Modèle candidat…") as status:
+            progress = _StatusProgress(status)
+            candidate = deployment.build_candidate(settings, out_dir, progress, full=True)
+            production = deployment.production_figures(settings, out_dir / "production", progress)
+    except deployment.DeploymentError as exc:
+        console.print(f"[bold red]{exc}[/]", highlight=False)
+        return 1
+    console.print(f"Modèle candidat : {candidate.model.name}. {candidate.reason}", highlight=False)
+    _print_comparison(candidate.figures, production)
+    verdict = gate(candidate.figures, production)
+    for reason in verdict.reasons:
+        console.print(f"  • {reason}", highlight=False)
+    if not verdict.passed and not args.force:
+        console.print("[bold red]Déploiement refusé.[/] Le modèle en production reste en service (« --force » passe outre).")
+        return 2
+    production_row = deployment.current(settings)
+    if production_row is not None and production_row.model.resolve() == candidate.model.resolve():
+        console.print(f"Ce modèle est déjà en production : {candidate.model.name}.", highlight=False)
+        return 0
+    try:
+        with console.status("Déploiement…") as status:
+            progress = _StatusProgress(status)
+            result = deployment.deploy(settings, candidate.model, _command_line_user(), force=args.force, out_dir=out_dir, progress=progress)
+    except deployment.DeploymentError as exc:
+        console.print(f"[bold red]{exc}[/]", highlight=False)
+        return 1
+    if not result.deployed:
+        console.print(f"[bold red]{result.message}[/]", highlight=False)
+        return 2
+    action = "modèle déployé (forcé)" if result.deployment.forced else "modèle déployé"
+    _audit_command(settings, action, candidate.model.name, {"raisons": verdict.reasons})
+    console.print(f"[bold green]Déployé :[/] {candidate.model.name}. {result.message}", highlight=False)
+    return 0
+
+
+def cmd_rollback(args: argparse.Namespace) -> int:
+    from accueil import deployment
+
+    settings = get_settings()
+    try:
+        with console.status("Retour au modèle précédent…") as status:
+            result = deployment.rollback(settings, _command_line_user(), progress=_StatusProgress(status))
+    except deployment.DeploymentError as exc:
+        console.print(f"[bold red]{exc}[/]", highlight=False)
+        return 1
+    _audit_command(settings, "retour au modèle précédent", result.deployment.name, {})
+    console.print(f"[bold green]Modèle précédent remis en production :[/] {result.deployment.name}. {result.message}", highlight=False)
+    return 0
+
+
+def _read_new_password(from_stdin: bool) -> str | None:
+    import getpass
+
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\n")
+    first = getpass.getpass("Mot de passe (12 caractères au moins) : ")
+    if getpass.getpass("Le même, encore : ") != first:
+        console.print("[bold red]Les deux mots de passe diffèrent.[/]")
+        return None
+    return first
+
+
+def cmd_users_add(args: argparse.Namespace) -> int:
+    from sqlalchemy import func, select
+
+    from studio.accounts import ROLES, AccountError, User, create_user
+    from studio.audit import record
+    from studio.db import session_scope
+
+    settings = get_settings()
+    with session_scope(settings) as db:
+        role = args.role or ("admin" if db.scalar(select(func.count(User.id))) == 0 else "editor")
+    password = _read_new_password(args.password_stdin)
+    if password is None:
+        return 1
+    try:
+        with session_scope(settings) as db:
+            user = create_user(db, args.username, password, role)
+            record(db, "ligne de commande", "compte créé", user.username, {"rôle": role})
+    except AccountError as exc:
+        console.print(f"[bold red]{exc}[/]", highlight=False)
+        return 1
+    console.print(f"Compte « {user.username} » créé ({ROLES[role]}) : connexion sur {settings.studio_url}/", highlight=False)
+    return 0
+
+
+def cmd_users_list(args: argparse.Namespace) -> int:
+    from sqlalchemy import select
+
+    from studio.accounts import User
+    from studio.db import session_scope
+
+    with session_scope(get_settings()) as db:
+        users = list(db.scalars(select(User).order_by(User.username)))
+        if not users:
+            console.print("Aucun compte : créez le premier administrateur avec « accueil users add NOM ».")
+        for user in users:
+            state = "actif" if user.active else "désactivé"
+            console.print(f"{user.username:<24} {user.role_label:<15} {state}", highlight=False)
+    return 0
+
+
 def _prepare(settings: Settings) -> Path | None:
-    """Knowledge base and model, as `run` and `shell` need them; None on failure."""
-    from accueil.training import train_if_needed
+    """Knowledge base and model, as `run` and `shell` need them; None on failure.
+
+    The model is the deployed one (see `accueil deploy` and the studio); on a first start, the model of
+    the current data, trained if needed and recorded as the first deployment.
+    """
+    from accueil.deployment import current, data_changed_since_deployment, model_to_serve
 
     if _sync_kb(settings, None) != 0:
         return None
-    with console.status("Checking the Rasa model (training only if its data changed)…"):
-        result = train_if_needed(settings)
-    console.print(
-        f"Model {'trained in %.0f s' % result.seconds if result.trained else 'up to date'}: {result.model.name}"
-    )
-    return result.model
+    first = current(settings) is None
+    with console.status("Checking the Rasa model (training only on a first start)…"):
+        started = time.perf_counter()
+        model = model_to_serve(settings)
+    if first:
+        console.print(f"Model {model.name} ready in {time.perf_counter() - started:.0f} s, recorded as the first deployment.")
+    else:
+        console.print(f"Model in production: {model.name}")
+        if data_changed_since_deployment(settings):
+            console.print(
+                "[yellow]The training data changed since this model was deployed: the changes go live through the studio "
+                "or `accueil deploy` (evaluated, and refused if the model got worse).[/]"
+            )
+    return model
 
 
 def _interrupt(*_) -> None:
@@ -197,11 +382,22 @@ def _interrupt(*_) -> None:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from accueil.servers import StartupError, action_server, rasa_server, running, voice_gateway, voice_problem, web_server
+    from accueil.servers import (
+        StartupError,
+        action_server,
+        rasa_server,
+        running,
+        studio_server,
+        voice_gateway,
+        voice_problem,
+        web_server,
+    )
 
     settings = get_settings()
-    if not settings.rasa_api_token:  # the voice gateway uses Rasa's API; a fresh secret each run keeps it closed to others
-        settings = settings.copy(update={"rasa_api_token": secrets.token_urlsafe(24)})
+    if not settings.rasa_api_token:  # the voice gateway, the studio and `accueil deploy` use Rasa's API
+        from accueil.rasa_api import new_api_token
+
+        settings = settings.copy(update={"rasa_api_token": new_api_token(settings)})
     started = time.perf_counter()
     model = _prepare(settings)
     if model is None:
@@ -213,6 +409,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         action_server(settings, settings.log_dir),
         rasa_server(settings, model, settings.log_dir),
         web_server(settings, settings.log_dir),
+        studio_server(settings, settings.log_dir),
     ]
     if no_voice is None:
         processes += voice_gateway(settings, settings.log_dir)
@@ -224,6 +421,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             console.print(f"\n[bold green]Accueil is running[/] (started in {time.perf_counter() - started:.1f} s)")
             console.print(f"  demo site        [bold]{settings.web_url}/[/]  (the chat widget, bottom right)")
             console.print(f"  widget script    {settings.web_url}/widget/accueil-widget.js")
+            console.print(f"  editors' studio  [bold]{settings.studio_url}/[/]  (accounts: accueil users add NAME)")
             console.print(f"  REST webhook     {base}/webhooks/rest/webhook")
             console.print(f"  socket.io        {base}/socket.io")
             console.print(f"  action server    http://{settings.host}:{settings.actions_port}/webhook")
@@ -250,13 +448,14 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_shell(args: argparse.Namespace) -> int:
+    from accueil.rasa_endpoints import write_endpoints
     from accueil.servers import StartupError, action_server, running
 
     settings = get_settings()
     model = _prepare(settings)
     if model is None:
         return 1
-    command = [sys.executable, "-m", "rasa", "shell", "--model", str(model), "--endpoints", str(settings.bot_dir / "endpoints.yml")]
+    command = [sys.executable, "-m", "rasa", "shell", "--model", str(model), "--endpoints", str(write_endpoints(settings))]
     console.print("Starting the action server…")
     try:
         with running([action_server(settings, settings.log_dir)], settings.startup_timeout):
@@ -332,6 +531,13 @@ def build_parser() -> argparse.ArgumentParser:
     evaluation.add_argument("--folds", type=int, default=5, help="cross-validation folds; 0 to skip it (default 5)")
     evaluation.set_defaults(func=cmd_eval)
 
+    deploy = commands.add_parser("deploy", help="validate, train (in full, if the data changed), evaluate, gate, then load into Rasa")
+    deploy.add_argument("--force", action="store_true", help="deploy even if the gate refuses the model (recorded as forced)")
+    deploy.set_defaults(func=cmd_deploy)
+
+    rollback = commands.add_parser("rollback", help="put the previous model back into production")
+    rollback.set_defaults(func=cmd_rollback)
+
     kb = commands.add_parser("kb", help="knowledge base")
     kb_commands = kb.add_subparsers(dest="kb_command", required=True)
     kb_sync = kb_commands.add_parser("sync", help="validate the editors' sources and load them as a new version")
@@ -352,6 +558,16 @@ def build_parser() -> argparse.ArgumentParser:
     kb_watch.add_argument("--source", help=SOURCE_HELP)
     kb_watch.add_argument("--interval", type=int, default=300, help="seconds between two syncs (default 300)")
     kb_watch.set_defaults(func=cmd_kb_watch)
+
+    users = commands.add_parser("users", help="accounts of the editors' studio")
+    users_commands = users.add_subparsers(dest="users_command", required=True)
+    users_add = users_commands.add_parser("add", help="create an account (the first one is an admin)")
+    users_add.add_argument("username")
+    users_add.add_argument("--role", choices=["editor", "admin"], help="default: admin for the first account, editor after")
+    users_add.add_argument("--password-stdin", action="store_true", help="read the password from standard input (automation)")
+    users_add.set_defaults(func=cmd_users_add)
+    users_list = users_commands.add_parser("list", help="list the accounts")
+    users_list.set_defaults(func=cmd_users_list)
 
     models = commands.add_parser("models", help="the voice gateway's French models (Vosk, Piper)")
     models_commands = models.add_subparsers(dest="models_command", required=True)

@@ -14,6 +14,7 @@ from typing import IO, Iterator
 
 import requests
 
+from accueil.rasa_endpoints import write_endpoints
 from accueil.settings import Settings
 
 
@@ -100,7 +101,7 @@ def rasa_server(settings: Settings, model: Path, log_dir: Path) -> ManagedProces
         command=[
             sys.executable, "-m", "rasa", "run",
             "--model", str(model),
-            "--endpoints", str(settings.bot_dir / "endpoints.yml"),
+            "--endpoints", str(write_endpoints(settings)),
             "--credentials", str(settings.bot_dir / "credentials.yml"),
             "--interface", settings.host,
             "--port", str(settings.rasa_port),
@@ -114,18 +115,28 @@ def rasa_server(settings: Settings, model: Path, log_dir: Path) -> ManagedProces
     )
 
 
-def web_server(settings: Settings, log_dir: Path) -> ManagedProcess:
-    """The widget's files and the demo page (web/server.py)."""
+def _python_server(settings: Settings, log_dir: Path, name: str, module: str, ready_url: str, log_name: str) -> ManagedProcess:
+    """A server of ours run as `python -m MODULE`, given every setting through its environment."""
     env = settings.rasa_environment()
     env.update(settings.as_environment())
     return ManagedProcess(
-        name="web server",
-        command=[sys.executable, "-m", "web.server"],
-        ready_url=f"{settings.web_url}/health",
-        log_path=log_dir / "web.log",
+        name=name,
+        command=[sys.executable, "-m", module],
+        ready_url=ready_url,
+        log_path=log_dir / log_name,
         env=env,
         cwd=settings.bot_dir.parent,
     )
+
+
+def web_server(settings: Settings, log_dir: Path) -> ManagedProcess:
+    """The widget's files and the demo page (web/server.py)."""
+    return _python_server(settings, log_dir, "web server", "web.server", f"{settings.web_url}/health", "web.log")
+
+
+def studio_server(settings: Settings, log_dir: Path) -> ManagedProcess:
+    """The editors' studio (studio/), which trains and deploys models through Rasa's API."""
+    return _python_server(settings, log_dir, "studio", "studio", f"{settings.studio_url}/health", "studio.log")
 
 
 def voice_problem(settings: Settings) -> str | None:

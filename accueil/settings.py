@@ -6,8 +6,8 @@ environment look-ups, so `.env.example` lists everything there is to set.
 
 from __future__ import annotations
 
-import os
 import datetime as dt
+import os
 from functools import lru_cache
 from pathlib import Path
 from typing import Optional
@@ -30,6 +30,10 @@ class Settings(BaseSettings):
     )
     bot_dir: Path = Field(default=PROJECT_ROOT / "bot", description="Rasa project files (config, domain, stories).")
     nlu_dir: Path = Field(default=PROJECT_ROOT / "nlu_data", description="NLU training data owned by the editors.")
+    nlu_holdout_dir: Path = Field(
+        default=PROJECT_ROOT / "tests" / "nlu_holdout",
+        description="Held-out NLU examples, never trained on: the evaluation set of `accueil eval` and of the deployment gate.",
+    )
     models_dir: Path = Field(default=PROJECT_ROOT / "models", description="Trained and downloaded models.")
     host: str = Field(default="127.0.0.1", description="Address the servers listen on.")
     rasa_port: int = Field(default=5005, description="Port of the Rasa server (REST and socket.io channels).")
@@ -90,6 +94,24 @@ class Settings(BaseSettings):
     models_mirror: Optional[str] = Field(
         default=None, description="Where `accueil models pull` takes the model files: a folder or a URL (default: their official addresses)."
     )
+    tracker_db_url: Optional[str] = Field(
+        default=None,
+        description="SQLAlchemy URL of Rasa's conversation store (SQLite or PostgreSQL); default: conversations.db in VAR_DIR.",
+    )
+    studio_port: int = Field(default=8081, description="Port of the editors' studio (web application).")
+    studio_secret_key: Optional[str] = Field(
+        default=None, description="Key signing the studio's session cookies; default: a random key kept in VAR_DIR/studio_secret."
+    )
+    studio_session_minutes: int = Field(default=480, ge=5, description="Minutes a studio login stays valid.")
+    studio_low_confidence: float = Field(
+        default=0.7, description="Below this NLU confidence, a patient message goes to the studio's inbox."
+    )
+    finetune_epoch_fraction: float = Field(
+        default=0.2,
+        gt=0,
+        le=1,
+        description="Share of the epochs of a full training used when the studio fine-tunes the production model on new examples.",
+    )
     timezone: str = Field(default="Europe/Paris", description="The hospital's time zone: office hours, callback times.")
     clock: Optional[dt.datetime] = Field(
         default=None,
@@ -106,6 +128,11 @@ class Settings(BaseSettings):
         return self.models_dir / "rasa"
 
     @property
+    def rasa_api_token_file(self) -> Path:
+        """Where `accueil run` keeps the token it generated for Rasa's HTTP API (mode 600), for `accueil deploy`."""
+        return self.var_dir / "rasa_api_token"
+
+    @property
     def http_cache_dir(self) -> Path:
         return self.var_dir / "kb_http_cache"
 
@@ -116,6 +143,15 @@ class Settings(BaseSettings):
     @property
     def web_url(self) -> str:
         return f"http://{self.host}:{self.web_port}"
+
+    @property
+    def studio_url(self) -> str:
+        return f"http://{self.host}:{self.studio_port}"
+
+    @property
+    def conversations_db_url(self) -> str:
+        """Where Rasa keeps the conversations (its SQL tracker store), read by the studio."""
+        return self.tracker_db_url or f"sqlite:///{self.var_dir / 'conversations.db'}"
 
     @property
     def voice_url(self) -> str:

@@ -139,11 +139,11 @@ def e2e_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
 
 @pytest.fixture(scope="session")
 def trained_model(e2e_settings: Settings) -> Path:
-    """The real model, trained once per session on the real data (reused while its inputs are unchanged)."""
-    from accueil.training import train_if_needed
+    """The real model, trained once per session on the real data (reused while its inputs are unchanged),
+    recorded as the deployed model, as `accueil run` does on a first start."""
+    from accueil.deployment import model_to_serve
 
-    result = train_if_needed(e2e_settings, quiet=True)
-    return result.model
+    return model_to_serve(e2e_settings, by="tests")
 
 
 @pytest.fixture(scope="session")

@@ -67,3 +67,25 @@ def test_kb_export_then_sync_from_the_workbook_is_the_same_content(db_url, use_d
     assert cli.main(["kb", "sync", "--source", str(DEMO_SOURCE)]) == 0
     out = capsys.readouterr().out
     assert "exportée" in out and "Version 1" in out and "aucun changement" in out
+
+
+def test_users_add_creates_the_first_admin_then_editors(db_url, use_db, capsys, monkeypatch, tmp_path) -> None:
+    import io
+
+    from studio.accounts import authenticate, find_user
+    from studio.db import session_scope
+
+    monkeypatch.setenv("ACCUEIL_VAR_DIR", str(tmp_path / "var"))
+    use_db(db_url)
+    monkeypatch.setattr("sys.stdin", io.StringIO("un-mot-de-passe-long\n"))
+    assert cli.main(["users", "add", "Chef.Standard", "--password-stdin"]) == 0
+    monkeypatch.setattr("sys.stdin", io.StringIO("un-autre-mot-de-passe\n"))
+    assert cli.main(["users", "add", "marie", "--password-stdin"]) == 0
+    monkeypatch.setattr("sys.stdin", io.StringIO("court\n"))
+    assert cli.main(["users", "add", "paul", "--password-stdin"]) == 1
+    out = capsys.readouterr().out
+    assert "Compte « chef.standard » créé (administrateur)" in out and "Compte « marie » créé (rédacteur)" in out
+    assert "au moins 12 caractères" in out
+    with session_scope(cli.get_settings()) as db:
+        assert authenticate(db, "chef.standard", "un-mot-de-passe-long").role == "admin"
+        assert find_user(db, "marie").role == "editor" and find_user(db, "paul") is None

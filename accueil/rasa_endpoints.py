@@ -1,0 +1,42 @@
+"""The endpoints file Rasa is started with: bot/endpoints.yml plus the conversation store from the settings.
+
+Rasa keeps every conversation in its SQL tracker store (SQLite by default,
+PostgreSQL in production), so conversations survive a restart or a model swap
+and the studio can read the messages the assistant misunderstood.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import yaml
+from sqlalchemy.engine import make_url
+
+from accueil.settings import Settings
+
+
+def tracker_store_config(db_url: str) -> dict:
+    """Rasa's `SQL` tracker store settings for a SQLAlchemy URL."""
+    url = make_url(db_url)
+    if url.get_backend_name() == "sqlite":
+        Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+        return {"type": "SQL", "dialect": "sqlite", "db": url.database}
+    config = {"type": "SQL", "dialect": url.drivername, "host": url.host, "port": url.port, "db": url.database}
+    config.update({k: v for k, v in (("username", url.username), ("password", url.password)) if v})
+    if url.query:
+        config["query"] = dict(url.query)
+    return {k: v for k, v in config.items() if v is not None}
+
+
+def write_endpoints(settings: Settings) -> Path:
+    """Writes VAR_DIR/endpoints.yml (readable by this user only: it may hold the database password)."""
+    endpoints = yaml.safe_load((settings.bot_dir / "endpoints.yml").read_text(encoding="utf-8")) or {}
+    endpoints["tracker_store"] = tracker_store_config(settings.conversations_db_url)
+    path = settings.var_dir / "endpoints.yml"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write("# Written by Accueil at each start from bot/endpoints.yml and the settings: edit those instead.\n")
+        yaml.safe_dump(endpoints, handle, allow_unicode=True, sort_keys=False)
+    return path

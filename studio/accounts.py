@@ -1,0 +1,122 @@
+"""Studio accounts: argon2-hashed passwords, the editor and admin roles, and lock-out after failed logins."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import Boolean, Column, DateTime, Integer, String, select
+from sqlalchemy.orm import Session
+
+from studio.db import Base
+
+ROLES = {"editor": "rédacteur", "admin": "administrateur"}
+MIN_PASSWORD_LENGTH = 12
+MAX_FAILED_LOGINS = 5
+LOCK_MINUTES = 15
+USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
+
+_hasher = PasswordHasher()
+
+
+class AccountError(ValueError):
+    """A refused account change; the message is French, for the person who asked."""
+
+
+class User(Base):
+    __tablename__ = "studio_users"
+    id = Column(Integer, primary_key=True)
+    username = Column(String(64), nullable=False, unique=True)
+    password_hash = Column(String(255), nullable=False)
+    role = Column(String(20), nullable=False)
+    active = Column(Boolean, nullable=False, default=True)
+    failed_logins = Column(Integer, nullable=False, default=0)
+    locked_until = Column(DateTime)
+    created_at = Column(DateTime, nullable=False)
+    last_login_at = Column(DateTime)
+
+    # What Flask-Login asks of a user object.
+    is_authenticated = True
+    is_anonymous = False
+
+    @property
+    def is_active(self) -> bool:
+        return bool(self.active)
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == "admin"
+
+    @property
+    def role_label(self) -> str:
+        return ROLES.get(self.role, self.role)
+
+    def get_id(self) -> str:
+        return str(self.id)
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.utcnow().replace(microsecond=0)
+
+
+def check_password_strength(password: str) -> None:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise AccountError(f"Le mot de passe doit compter au moins {MIN_PASSWORD_LENGTH} caractères.")
+
+
+def create_user(session: Session, username: str, password: str, role: str) -> User:
+    username = username.strip().lower()
+    if not USERNAME.match(username):
+        raise AccountError("Identifiant invalide : 2 à 64 caractères parmi a-z, 0-9, « . », « _ » et « - ».")
+    if role not in ROLES:
+        raise AccountError(f"Rôle inconnu « {role} » : choisissez {' ou '.join(ROLES)}.")
+    check_password_strength(password)
+    if find_user(session, username) is not None:
+        raise AccountError(f"L'identifiant « {username} » existe déjà.")
+    user = User(username=username, password_hash=_hasher.hash(password), role=role, active=True, failed_logins=0, created_at=_now())
+    session.add(user)
+    session.flush()
+    return user
+
+
+def set_password(user: User, password: str) -> None:
+    check_password_strength(password)
+    user.password_hash = _hasher.hash(password)
+    user.failed_logins = 0
+    user.locked_until = None
+
+
+def find_user(session: Session, username: str) -> User | None:
+    return session.scalars(select(User).where(User.username == username.strip().lower())).first()
+
+
+def count_admins(session: Session) -> int:
+    return len(session.scalars(select(User.id).where(User.role == "admin", User.active.is_(True))).all())
+
+
+def authenticate(session: Session, username: str, password: str) -> User:
+    """The user if the password is right; otherwise AccountError (the same message for an unknown user)."""
+    refused = AccountError("Identifiant ou mot de passe incorrect.")
+    user = find_user(session, username)
+    if user is None or not user.active:
+        _hasher.hash(password)  # the same time as for a real account, so timing tells nothing
+        raise refused
+    now = _now()
+    if user.locked_until is not None and user.locked_until > now:
+        raise AccountError(f"Compte bloqué après {MAX_FAILED_LOGINS} essais manqués : réessayez après {user.locked_until:%H:%M} UTC.")
+    try:
+        _hasher.verify(user.password_hash, password)
+    except (VerificationError, InvalidHashError):
+        user.failed_logins = (user.failed_logins or 0) + 1
+        if user.failed_logins >= MAX_FAILED_LOGINS:
+            user.locked_until = now + dt.timedelta(minutes=LOCK_MINUTES)
+            user.failed_logins = 0
+        raise refused from None
+    if _hasher.check_needs_rehash(user.password_hash):
+        user.password_hash = _hasher.hash(password)
+    user.failed_logins = 0
+    user.locked_until = None
+    user.last_login_at = now
+    return user

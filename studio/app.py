@@ -1,0 +1,123 @@
+"""The studio's Flask application: sessions with expiry, CSRF protection, logins, security headers, blueprints."""
+
+from __future__ import annotations
+
+import datetime as dt
+import importlib
+import os
+import secrets
+from pathlib import Path
+
+from flask import Flask, redirect, render_template, request, url_for
+from flask_login import LoginManager, current_user
+from flask_wtf.csrf import CSRFError, CSRFProtect
+
+from accueil.settings import Settings
+from studio.db import init_db, session_scope
+
+BLUEPRINTS = ("auth", "users", "audit", "inbox", "intents", "pipeline", "knowledge")
+PUBLIC_ENDPOINTS = {"auth.login", "static", "health"}
+
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "frame-ancestors 'none'; base-uri 'self'; form-action 'self'"
+)
+
+
+def secret_key(settings: Settings) -> str:
+    """The configured key, or one generated once and kept in VAR_DIR (readable by this user only)."""
+    if settings.studio_secret_key:
+        return settings.studio_secret_key
+    path = settings.var_dir / "studio_secret"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secrets.token_urlsafe(48))
+    return Path(path).read_text().strip()
+
+
+def create_app(settings: Settings) -> Flask:
+    app = Flask(__name__)
+    app.extensions["accueil_settings"] = settings
+    app.config.update(
+        SECRET_KEY=secret_key(settings),
+        PERMANENT_SESSION_LIFETIME=dt.timedelta(minutes=settings.studio_session_minutes),
+        SESSION_COOKIE_NAME="accueil_studio",
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        WTF_CSRF_TIME_LIMIT=None,  # the token lives as long as the session
+        MAX_CONTENT_LENGTH=2 * 1024 * 1024,
+    )
+    init_db(settings)
+    CSRFProtect(app)
+    _login_manager(app, settings)
+    for name in BLUEPRINTS:
+        app.register_blueprint(importlib.import_module(f"studio.views.{name}").bp)
+    _guard(app)
+    _errors(app)
+
+    @app.get("/health")
+    def health():
+        return {"status": "ok"}
+
+    @app.get("/")
+    def home():
+        return redirect(url_for("inbox.index"))
+
+    return app
+
+
+def _login_manager(app: Flask, settings: Settings) -> None:
+    from studio.accounts import User
+
+    manager = LoginManager(app)
+    manager.login_view = "auth.login"
+    manager.login_message = "Connectez-vous pour accéder au studio."
+    manager.login_message_category = "info"
+    manager.session_protection = "strong"
+
+    @manager.user_loader
+    def load_user(user_id: str):
+        with session_scope(settings) as session:
+            user = session.get(User, int(user_id))
+            if user is not None:
+                session.expunge(user)
+            return user if user is not None and user.active else None
+
+
+def _guard(app: Flask) -> None:
+    @app.before_request
+    def require_login():
+        if request.endpoint in PUBLIC_ENDPOINTS or request.endpoint is None:
+            return None
+        if not current_user.is_authenticated:
+            return redirect(url_for("auth.login", next=request.full_path if request.method == "GET" else None))
+        return None
+
+    @app.after_request
+    def security_headers(response):
+        response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        if response.mimetype == "text/html":
+            response.headers.setdefault("Cache-Control", "no-store")
+        return response
+
+
+def _errors(app: Flask) -> None:
+    messages = {
+        400: "Requête invalide.",
+        403: "Cette page est réservée aux administrateurs.",
+        404: "Page introuvable.",
+        413: "Envoi trop volumineux.",
+        500: "Une erreur interne est survenue ; rien n'a été perdu de ce qui était enregistré. Réessayez ou prévenez l'équipe informatique.",
+    }
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(error):
+        message = "Le formulaire a expiré ou ne vient pas du studio (jeton CSRF manquant ou invalide). Rechargez la page et recommencez."
+        return render_template("error.html", code=400, message=message), 400
+
+    for code, message in messages.items():
+        app.register_error_handler(code, lambda error, code=code, message=message: (render_template("error.html", code=code, message=message), code))

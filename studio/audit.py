@@ -1,0 +1,42 @@
+"""The audit log: who changed what in the studio, and when."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from flask_login import current_user
+from sqlalchemy import JSON, Column, DateTime, Integer, String, Text, select
+from sqlalchemy.orm import Session
+
+from studio.db import Base, session_scope
+from studio.web import current_settings
+
+
+class AuditEntry(Base):
+    __tablename__ = "studio_audit"
+    id = Column(Integer, primary_key=True)
+    at = Column(DateTime, nullable=False, index=True)
+    username = Column(String(64), nullable=False)
+    action = Column(String(100), nullable=False)
+    target = Column(Text, nullable=False, default="")
+    detail = Column(JSON)
+
+
+def record(session: Session, username: str, action: str, target: str = "", detail: dict | None = None) -> AuditEntry:
+    entry = AuditEntry(at=dt.datetime.utcnow().replace(microsecond=0), username=username, action=action, target=target, detail=detail)
+    session.add(entry)
+    return entry
+
+
+def audit(action: str, target: str = "", detail: dict | None = None) -> None:
+    """Records a change made by the logged-in user of the current request."""
+    username = current_user.username if current_user and current_user.is_authenticated else "anonyme"
+    with session_scope(current_settings()) as session:
+        record(session, username, action, target, detail)
+
+
+def recent(session: Session, limit: int = 200, username: str | None = None) -> list[AuditEntry]:
+    query = select(AuditEntry).order_by(AuditEntry.id.desc()).limit(limit)
+    if username:
+        query = query.where(AuditEntry.username == username)
+    return list(session.scalars(query))
