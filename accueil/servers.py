@@ -6,6 +6,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -183,5 +184,20 @@ def running(processes: list[ManagedProcess], timeout: float) -> Iterator[list[Ma
         wait_until_ready(processes, timeout)
         yield processes
     finally:
-        for proc in reversed(processes):
-            proc.stop()
+        with _signals_held():
+            for proc in reversed(processes):
+                proc.stop()
+
+
+@contextmanager
+def _signals_held() -> Iterator[None]:
+    """A second Ctrl-C or SIGTERM (`uv run` forwards the one it got) must not cut the stopping short and leave servers behind."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = {sig: signal.signal(sig, signal.SIG_IGN) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
