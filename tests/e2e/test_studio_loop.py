@@ -112,7 +112,7 @@ def test_a_misunderstood_message_becomes_understood_after_the_editors_loop(page:
     assert "[e-mail]" in inbox and "[téléphone]" in inbox
     assert not any(personal in inbox for personal in WITH_PERSONAL_DATA.values())
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / "studio-inbox.png"), full_page=True)
+    page.screenshot(path=str(SCREENSHOTS / "studio-inbox.png"))
     row.get_by_label("Intention").select_option(INTENT)
     row.get_by_role("button", name="Attribuer").click()
     expect(page.locator(".flash-success")).to_contain_text("visiting_hours")
