@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 import requests
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
 from accueil.settings import PROJECT_ROOT
 from studio.accounts import create_user
@@ -26,7 +26,7 @@ from studio.db import session_scope
 from tests.conftest import free_port
 from tests.e2e.test_dialogues import Conversation
 from tests.e2e.test_rest_questions import contains
-from tests.e2e.test_widget_browser import CHROMIUM, CHROMIUM_ARGS, SCREENSHOTS
+from tests.e2e.test_widget_browser import SCREENSHOTS, browser  # noqa: F401 (the module's Chromium, a fixture)
 
 pytestmark = pytest.mark.e2e
 
@@ -56,16 +56,8 @@ def studio(e2e_settings, rasa_url, tmp_path_factory):
         yield settings
 
 
-@pytest.fixture(scope="module")
-def browser() -> Browser:
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
-
-
 @pytest.fixture
-def page(browser: Browser) -> Page:
+def page(browser: Browser) -> Page:  # noqa: F811 (the imported fixture)
     context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="fr-FR")
     page = context.new_page()
     page.on("dialog", lambda dialog: dialog.accept())  # the rollback's confirmation
@@ -125,6 +117,7 @@ def test_a_misunderstood_message_becomes_understood_after_the_editors_loop(page:
     page.get_by_role("button", name="Vérifier et entraîner").click()
     wait_for_job(page, "Réussi")
     expect(page.locator("#verdict")).to_contain_text("accept")
+    page.screenshot(path=str(SCREENSHOTS / "studio-pipeline.png"), full_page=True)
     steps["train_and_evaluate"] = time.monotonic() - started - steps["inbox"]
 
     # Deploy into the running Rasa server.

@@ -140,3 +140,18 @@ def test_usernames_and_roles_are_validated(studio_app, studio_settings) -> None:
             create_user(db, "REDACTRICE", "un-mot-de-passe-long", "editor")
         with pytest.raises(AccountError, match="Identifiant invalide"):
             create_user(db, "a b", "un-mot-de-passe-long", "editor")
+
+
+def test_accounts_and_audit_on_postgresql(pg_url: str, tmp_path) -> None:
+    """The studio's tables live in the knowledge base's database, PostgreSQL in production."""
+    from accueil.settings import Settings
+    from studio.audit import record, recent
+
+    settings = Settings(db_url=pg_url, var_dir=tmp_path)
+    with session_scope(settings) as db:
+        create_user(db, "admin", "un-mot-de-passe-long", "admin")
+    with session_scope(settings) as db:
+        user = authenticate(db, "admin", "un-mot-de-passe-long")
+        record(db, user.username, "connexion")
+    with session_scope(settings) as db:
+        assert [(e.username, e.action) for e in recent(db)] == [("admin", "connexion")]

@@ -285,3 +285,27 @@ def test_a_hundred_thousand_events_are_read_in_seconds(settings: Settings) -> No
     assert len(flagged) == len(range(0, conversations, 10))
     assert {m.text for m in flagged} == {"horaires du labo"}
     assert elapsed < 5, elapsed
+
+
+def test_the_production_store_on_postgresql_is_read_as_rasa_writes_it(pg_url: str, tmp_path: Path) -> None:
+    """Rasa's tracker store configured from ACCUEIL_TRACKER_DB_URL (as `accueil run` writes it) on the local PostgreSQL."""
+    from accueil.rasa_endpoints import tracker_store_config
+
+    config = {k: v for k, v in tracker_store_config(pg_url).items() if k != "type"}
+    events = [*session_start(), user("vous pouvez me rappeler au 06 12 34 56 78 pour le truc", "nlu_fallback", 0.31)]
+    for index, event in enumerate(events):
+        event.timestamp = T0 + index
+
+    async def save() -> None:
+        store = SQLTrackerStore(**config)
+        tracker = DialogueStateTracker("patient-pg", slots=[])
+        for event in events:
+            tracker.update(event)
+        await store.save(tracker)
+        store.engine.dispose()
+
+    asyncio.run(save())
+    settings = Settings(tracker_db_url=pg_url, var_dir=tmp_path, bot_dir=PROJECT_ROOT / "bot")
+    [message] = flagged_messages(settings)
+    assert message.text == "vous pouvez me rappeler au [téléphone] pour le truc"
+    assert message.conversation_id == "patient-pg" and FALLBACK in message.reasons
