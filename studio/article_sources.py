@@ -59,9 +59,6 @@ class ArticleFile:
     def relative_path(self) -> str:
         return f"{ARTICLES_FOLDER}/{self.path.name}"
 
-    def as_edit(self) -> ArticleEdit:
-        return ArticleEdit(title=self.title, keywords=list(self.keywords), body=self.body)
-
 
 @dataclass(frozen=True)
 class _Parts:
