@@ -26,7 +26,7 @@ from studio.db import session_scope
 from tests.conftest import free_port
 from tests.e2e.test_dialogues import Conversation
 from tests.e2e.test_rest_questions import contains
-from tests.e2e.test_widget_browser import SCREENSHOTS, browser  # noqa: F401 (the module's Chromium, a fixture)
+from tests.e2e.test_widget_browser import AXE, SCREENSHOTS, browser  # noqa: F401 (the module's Chromium, a fixture)
 
 pytestmark = pytest.mark.e2e
 
@@ -139,3 +139,24 @@ def test_a_misunderstood_message_becomes_understood_after_the_editors_loop(page:
     report.parent.mkdir(parents=True, exist_ok=True)
     report.write_text(json.dumps({k: round(v, 1) for k, v in steps.items()}, indent=2), encoding="utf-8")
     print(f"studio loop: {steps}")
+
+
+def test_the_studio_pages_have_no_serious_accessibility_violation(browser: Browser, studio) -> None:  # noqa: F811
+    """axe-core on every page of the studio (after the loop: the pipeline page shows a verdict and its tables)."""
+    # axe is injected as a script, which the pages' CSP (script-src 'self') would refuse.
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, bypass_csp=True, locale="fr-FR")
+    page = context.new_page()
+    try:
+        page.goto(f"{studio.studio_url}/connexion")
+        page.get_by_label("Identifiant").fill("redactrice")
+        page.get_by_label("Mot de passe").fill(PASSWORD)
+        page.get_by_role("button", name="Se connecter").click()
+        for path in ("/inbox/", "/intents/", f"/intents/{INTENT}", "/pipeline/", "/knowledge/", "/knowledge/synchronisation", "/journal/"):
+            page.goto(f"{studio.studio_url}{path}")
+            page.add_script_tag(path=str(AXE))
+            result = page.evaluate("() => axe.run(document, {runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']}})")
+            bad = [(v["id"], v["impact"], [n["target"] for n in v["nodes"]][:3]) for v in result["violations"] if v["impact"] in ("serious", "critical")]
+            assert not bad, (path, bad)
+            assert len(result["passes"]) > 10, path
+    finally:
+        context.close()
