@@ -1,4 +1,4 @@
-"""The `accueil` command: run, shell, train, eval, deploy, knowledge base, studio accounts, voice models."""
+"""The `accueil` command: run, shell, train, eval, deploy, rollback, knowledge base, studio accounts, purge, voice models."""
 
 from __future__ import annotations
 
@@ -508,6 +508,44 @@ def cmd_models_pull(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_purge(args: argparse.Namespace) -> int:
+    from zoneinfo import ZoneInfo
+
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from accueil.retention import RetentionError, cutoff_for, parse_period, purge
+
+    settings = get_settings()
+    try:
+        period = parse_period(args.older_than) if args.older_than else parse_period(f"{settings.retention_days}d")
+    except RetentionError as exc:
+        console.print(f"[bold red]{exc}[/]", highlight=False)
+        return 1
+    cutoff = cutoff_for(period)
+    try:
+        counts = purge(settings, cutoff, dry_run=args.dry_run)
+    except SQLAlchemyError as exc:
+        console.print(
+            f"[bold red]Purge interrompue par une erreur de base de données (la base en cause n'a pas été modifiée) :[/] {exc}",
+            highlight=False,
+        )
+        return 1
+    when = cutoff.astimezone(ZoneInfo(settings.timezone)).strftime("%d/%m/%Y à %H:%M")
+    if args.dry_run:
+        console.print(
+            f"Simulation (rien n'a été effacé) : données antérieures au {when} ({period.days} jours) qui seraient effacées :",
+            highlight=False,
+        )
+    else:
+        console.print(f"Données antérieures au {when} ({period.days} jours) effacées :", highlight=False)
+    if not counts:
+        console.print("  aucune table à purger.")
+    for count in counts:
+        detail = f" ({count.detail})" if count.detail else ""
+        console.print(f"  {count.table:<24} {count.rows} ligne{'s' if count.rows > 1 else ''}{detail}", highlight=False)
+    return 0
+
+
 SOURCE_HELP = "folder of YAML/Markdown, folder of CSV, .xlsx file or http(s) URL (default: ACCUEIL_KB_SOURCE)"
 
 
@@ -558,6 +596,11 @@ def build_parser() -> argparse.ArgumentParser:
     kb_watch.add_argument("--source", help=SOURCE_HELP)
     kb_watch.add_argument("--interval", type=int, default=300, help="seconds between two syncs (default 300)")
     kb_watch.set_defaults(func=cmd_kb_watch)
+
+    purge = commands.add_parser("purge", help="delete the conversations and their traces past the retention period (GDPR)")
+    purge.add_argument("--older-than", help="retention period: 90d (days) or 12w (weeks); default: ACCUEIL_RETENTION_DAYS days")
+    purge.add_argument("--dry-run", action="store_true", help="show what would be deleted, delete nothing")
+    purge.set_defaults(func=cmd_purge)
 
     users = commands.add_parser("users", help="accounts of the editors' studio")
     users_commands = users.add_subparsers(dest="users_command", required=True)

@@ -98,6 +98,9 @@ class Settings(BaseSettings):
         default=None,
         description="SQLAlchemy URL of Rasa's conversation store (SQLite or PostgreSQL); default: conversations.db in VAR_DIR.",
     )
+    retention_days: int = Field(
+        default=90, ge=1, description="Days conversations and their traces are kept before `accueil purge` deletes them (GDPR)."
+    )
     studio_port: int = Field(default=8081, description="Port of the editors' studio (web application).")
     studio_secret_key: Optional[str] = Field(
         default=None, description="Key signing the studio's session cookies; default: a random key kept in VAR_DIR/studio_secret."
@@ -112,6 +115,14 @@ class Settings(BaseSettings):
         le=1,
         description="Share of the epochs of a full training used when the studio fine-tunes the production model on new examples.",
     )
+    analytics_secret: Optional[str] = Field(
+        default=None,
+        description="Key of the pseudonyms (HMAC-SHA256) of the analytics tables; default: a random key kept in VAR_DIR/analytics_secret.",
+    )
+    analytics_handling_minutes: float = Field(
+        default=4.0, gt=0, description="Average handling time of a phone call, in minutes (calls avoided → ETP saved)."
+    )
+    analytics_etp_hours: float = Field(default=1607.0, gt=0, description="Yearly working hours of one full-time equivalent (ETP).")
     timezone: str = Field(default="Europe/Paris", description="The hospital's time zone: office hours, callback times.")
     clock: Optional[dt.datetime] = Field(
         default=None,

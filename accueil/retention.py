@@ -1,0 +1,165 @@
+"""Retention of personal data (GDPR): deletes the conversations and their traces past the retention period.
+
+`accueil purge` deletes, for a cutoff = now - the retention period (`settings.retention_days`
+or `--older-than`):
+
+- in Rasa's SQL tracker store (`settings.conversations_db_url`, table `events`), every event of
+  each conversation (a `sender_id`) whose **last** event is older than the cutoff. A conversation is
+  deleted whole or kept whole, never cut in half: one still going on, or taken up again since,
+  keeps its earlier events until it has been silent for the whole retention period;
+- in the knowledge base's database (`settings.db_url`), the rows older than the cutoff of
+  `answer_feedback` and `handover_requests` (`actions/records.py`, column `created_at`) and of the
+  studio's inbox decisions `studio_inbox_decisions` (`studio/inbox.py`, column `at`).
+
+A table (or a SQLite file) that does not exist yet is skipped. Each database is purged in one
+transaction. The analytics tables (`analytics/purge.py`) are purged the same way.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Iterable, Sequence, Union
+
+from sqlalchemy import Column, DateTime, Float, MetaData, String, Table, create_engine, delete, func, inspect, select
+from sqlalchemy.engine import Engine, make_url
+
+from accueil.settings import Settings
+
+
+@dataclass(frozen=True)
+class PurgeCount:
+    """What a purge deleted (or, in a dry run, would delete) in one table."""
+
+    table: str
+    rows: int
+    detail: str = ""  # e.g. "12 conversations"
+
+
+# A purge: (settings, cutoff as an aware UTC datetime, dry_run) -> its count(s). Runs its database's deletes in one
+# transaction and writes nothing when dry_run is true.
+Purge = Callable[[Settings, dt.datetime, bool], Union[PurgeCount, Sequence[PurgeCount]]]
+
+
+class RetentionError(ValueError):
+    """A retention period that cannot be read; the message is in French, for the command line."""
+
+
+_PERIOD = re.compile(r"^\s*(\d+)\s*([a-z]*)\s*$")
+_UNITS = {"": 1, "d": 1, "j": 1, "w": 7, "s": 7}
+
+
+def parse_period(text: str) -> dt.timedelta:
+    """`90d` / `90j` / `90` → 90 days; `12w` / `12s` → 12 weeks. At least one day."""
+    match = _PERIOD.match(text.lower())
+    if match is None or match.group(2) not in _UNITS:
+        raise RetentionError(
+            f"Durée illisible : « {text} ». Écrivez un nombre de jours (« 90d » ou « 90j ») ou de semaines (« 12w » ou « 12s »)."
+        )
+    days = int(match.group(1)) * _UNITS[match.group(2)]
+    if days < 1:
+        raise RetentionError(f"Durée trop courte : « {text} ». La durée de conservation est d'un jour au moins.")
+    return dt.timedelta(days=days)
+
+
+def cutoff_for(period: dt.timedelta, now: dt.datetime | None = None) -> dt.datetime:
+    """The instant (aware, UTC) before which data is deleted."""
+    return (now or dt.datetime.now(dt.timezone.utc)) - period
+
+
+def _naive_utc(cutoff: dt.datetime) -> dt.datetime:
+    """The cutoff as the naive UTC datetimes the records and the studio store."""
+    return cutoff.astimezone(dt.timezone.utc).replace(tzinfo=None) if cutoff.tzinfo else cutoff
+
+
+def database_exists(url: str) -> bool:
+    """False for a SQLite file that does not exist yet (never created by a purge)."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return True
+    return Path(parsed.database).exists()
+
+
+def _engine(url: str) -> Engine:
+    return create_engine(url, future=True)
+
+
+_metadata = MetaData()
+# The columns used here of Rasa's `events` table (rasa.core.tracker_store.SQLTrackerStore.SQLEvent).
+EVENTS = Table("events", _metadata, Column("sender_id", String(255)), Column("timestamp", Float))
+# The dated tables of the knowledge base's database: their models are in actions/records.py and studio/inbox.py.
+DATED_TABLES = (
+    Table("answer_feedback", _metadata, Column("created_at", DateTime)),
+    Table("handover_requests", _metadata, Column("created_at", DateTime)),
+    Table("studio_inbox_decisions", _metadata, Column("at", DateTime)),
+)
+
+
+def purge_conversations(settings: Settings, cutoff: dt.datetime, dry_run: bool) -> list[PurgeCount]:
+    """Rasa's tracker store: the events of the conversations whose last event is older than the cutoff."""
+    url = settings.conversations_db_url
+    if not database_exists(url):
+        return []
+    engine = _engine(url)
+    try:
+        with engine.begin() as connection:
+            if not inspect(connection).has_table("events"):
+                return []
+            old = (
+                select(EVENTS.c.sender_id).group_by(EVENTS.c.sender_id).having(func.max(EVENTS.c.timestamp) < cutoff.timestamp())
+            )
+            conversations = connection.scalar(select(func.count()).select_from(old.subquery()))
+            if dry_run:
+                rows = connection.scalar(select(func.count()).select_from(EVENTS).where(EVENTS.c.sender_id.in_(old)))
+            else:
+                rows = connection.execute(delete(EVENTS).where(EVENTS.c.sender_id.in_(old))).rowcount
+    finally:
+        engine.dispose()
+    return [PurgeCount("events", rows, f"{conversations} conversation{'s' if conversations > 1 else ''}")]
+
+
+def purge_records(settings: Settings, cutoff: dt.datetime, dry_run: bool) -> list[PurgeCount]:
+    """The knowledge base's database: answer feedback, handover requests and inbox decisions older than the cutoff."""
+    if not database_exists(settings.db_url):
+        return []
+    limit = _naive_utc(cutoff)
+    counts = []
+    engine = _engine(settings.db_url)
+    try:
+        with engine.begin() as connection:
+            existing = set(inspect(connection).get_table_names())
+            for table in DATED_TABLES:
+                if table.name not in existing:
+                    continue
+                (dated,) = table.c  # the one dated column declared above
+                if dry_run:
+                    rows = connection.scalar(select(func.count()).select_from(table).where(dated < limit))
+                else:
+                    rows = connection.execute(delete(table).where(dated < limit)).rowcount
+                counts.append(PurgeCount(table.name, rows))
+    finally:
+        engine.dispose()
+    return counts
+
+
+def _purge_analytics(settings: Settings, cutoff: dt.datetime, dry_run: bool) -> list[PurgeCount]:
+    from analytics.purge import purge_analytics
+
+    return purge_analytics(settings, cutoff, dry_run)
+
+
+# Every purge `accueil purge` runs, in order.
+PURGES: list[Purge] = [purge_conversations, purge_records, _purge_analytics]
+
+
+def purge(
+    settings: Settings, cutoff: dt.datetime, dry_run: bool = False, purges: Iterable[Purge] | None = None
+) -> list[PurgeCount]:
+    """Runs every registered purge; returns the count of each table purged (or that would be, with `dry_run`)."""
+    counts: list[PurgeCount] = []
+    for run in PURGES if purges is None else purges:
+        result = run(settings, cutoff, dry_run)
+        counts.extend([result] if isinstance(result, PurgeCount) else result)
+    return counts

@@ -1,0 +1,143 @@
+"""The projection of a real tracker store (written by Rasa's SQLTrackerStore): sessions, outcomes, increments, no clear identifiers."""
+
+from __future__ import annotations
+
+import json
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+from sqlalchemy import MetaData, create_engine, func, select
+
+from accueil.settings import Settings
+from analytics.projection import ProjectionReport, project
+from analytics.pseudonyms import phone_pseudonym, sender_pseudonym
+from analytics.tables import Conversation, Turn
+from kb_sync.db import session_factory
+from tests.analytics.scenario import CALLBACK_PHONE, PHONE, SENDERS, TEXTS, write_traffic
+from tests.analytics.tracker_data import action, answered, at, feedback, save, session_start, user
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return Settings(
+        db_url=f"sqlite:///{tmp_path / 'accueil.db'}",
+        tracker_db_url=f"sqlite:///{tmp_path / 'conversations.db'}",
+        var_dir=tmp_path,
+    )
+
+
+def conversations(settings: Settings, sender_id: str | None = None) -> list[Conversation]:
+    with session_factory(settings.db_url)() as db:
+        query = select(Conversation).order_by(Conversation.first_event_id)
+        if sender_id:
+            query = query.where(Conversation.conversation_key == sender_pseudonym(settings, sender_id))
+        return db.execute(query).scalars().all()
+
+
+def turns(settings: Settings, conversation: Conversation) -> list[Turn]:
+    with session_factory(settings.db_url)() as db:
+        return db.execute(select(Turn).where(Turn.conversation_id == conversation.id).order_by(Turn.event_id)).scalars().all()
+
+
+def test_each_session_is_a_conversation_with_its_outcome(settings: Settings) -> None:
+    write_traffic(settings.conversations_db_url)
+    project(settings)
+    first, second = conversations(settings, "web-bob")
+    assert (first.main_intent, first.outcome, first.satisfaction, first.channel) == (
+        "ask_visiting_hours",
+        "answered",
+        "non",
+        "web",
+    )
+    assert (second.turns, second.min_confidence, json.loads(second.intents)) == (2, 0.85, ["ask_visiting_hours", "inform"])
+    [alice] = conversations(settings, "web-alice")
+    assert (alice.first_intent, alice.main_intent, alice.satisfaction, alice.duration_seconds) == (
+        "greet",
+        "ask_parking",
+        "oui",
+        10.0,
+    )
+    assert [(t.intent, t.fallback, t.feedback) for t in turns(settings, alice)] == [
+        ("greet", False, None),
+        ("ask_parking", False, "oui"),
+        ("affirm", False, None),
+    ]
+    assert json.loads(turns(settings, alice)[1].responses) == ["action_answer_article", "utter_answer", "utter_ask_feedback"]
+    [transfer] = conversations(settings, "call-1")
+    assert (transfer.channel, transfer.outcome, transfer.handover_service) == ("voice", "handed_over", "imagerie")
+    [callback] = conversations(settings, "web-carol")
+    assert (callback.outcome, callback.main_intent, callback.handover_service) == ("callback", None, "admissions")
+    assert callback.caller_key == callback.person_key == phone_pseudonym(settings, CALLBACK_PHONE)
+    assert [t.fallback for t in turns(settings, callback)] == [True, True, True, False, False, False]
+    [emergency] = conversations(settings, "call-4")
+    assert (emergency.outcome, emergency.caller_key, emergency.person_key) == (
+        "emergency",
+        None,
+        sender_pseudonym(settings, "call-4"),
+    )
+    [abandoned] = conversations(settings, "web-dan")
+    assert (abandoned.outcome, abandoned.main_intent) == ("abandoned", None)
+    # The same caller, whatever way the PBX wrote the number, is one person.
+    callers = {c.person_key for sender in ("call-1", "call-2", "call-3", "call-5") for c in conversations(settings, sender)}
+    assert callers == {phone_pseudonym(settings, PHONE)}
+
+
+def test_the_projection_is_incremental_and_counts_nothing_twice(settings: Settings) -> None:
+    url = settings.conversations_db_url
+    save(url, "web-alice", [*session_start(), *answered("je me gare où", "ask_parking")], at(2026, 11, 17, 9, 30))
+    assert project(settings).conversations == 1
+    assert project(settings).events == 0
+    # The same session goes on, and a new patient arrives.
+    save(url, "web-alice", feedback("deny"), at(2026, 11, 17, 9, 31))
+    save(url, "web-bob", [*session_start(), user("bonjour", "greet")], at(2026, 11, 17, 9, 32))
+    report = project(settings)
+    assert (report.events, report.conversations, report.updated) == (4 + 4, 1, 1)
+    [alice] = conversations(settings, "web-alice")
+    assert (alice.turns, alice.satisfaction, alice.duration_seconds) == (2, "non", 63.0)
+    # A new session of a conversation already projected adds a row; the old one is kept as it was.
+    save(url, "web-alice", [*session_start(), *answered("les horaires de visite", "ask_visiting_hours")], at(2026, 11, 19, 9, 0))
+    report = project(settings)
+    assert (report.conversations, report.updated) == (1, 1)
+    assert [(c.main_intent, c.turns, c.satisfaction) for c in conversations(settings, "web-alice")] == [
+        ("ask_parking", 2, "non"),
+        ("ask_visiting_hours", 1, None),
+    ]
+    with session_factory(settings.db_url)() as db:
+        assert db.execute(select(func.count()).select_from(Turn)).scalar() == 4
+        assert db.execute(select(func.count()).select_from(Conversation)).scalar() == 3
+    assert project(settings) == ProjectionReport(events=0, conversations=0, updated=0)
+
+
+def test_a_session_without_any_patient_message_is_not_a_conversation(settings: Settings) -> None:
+    save(settings.conversations_db_url, "web-x", [*session_start(), action("action_listen")], at(2026, 11, 17, 9, 0))
+    assert project(settings).conversations == 0 and conversations(settings) == []
+
+
+def test_no_identifier_nor_text_in_clear_in_any_analytics_table(settings: Settings) -> None:
+    write_traffic(settings.conversations_db_url)
+    project(settings)
+    digits = ["0612345678", "612345678", "+33612345678", "06 12", "0698765432", "698765432", "06 98"]
+    forbidden = [*SENDERS, *TEXTS, PHONE, CALLBACK_PHONE, *digits]
+    engine = create_engine(settings.db_url)
+    metadata = MetaData()
+    metadata.reflect(engine)
+    tables = [t for name, t in metadata.tables.items() if name.startswith("analytics_")]
+    assert {t.name for t in tables} == {"analytics_conversations", "analytics_turns", "analytics_state"}
+    scanned = 0
+    with engine.connect() as connection:
+        for table in tables:
+            for row in connection.execute(table.select()):
+                for value in row:
+                    scanned += 1
+                    assert not any(word.lower() in str(value).lower() for word in forbidden), (table.name, value)
+    assert scanned > 100
+    engine.dispose()
+
+
+def test_concurrent_projections_count_each_conversation_once(settings: Settings) -> None:
+    write_traffic(settings.conversations_db_url)
+    with ThreadPoolExecutor(4) as pool:
+        reports = list(pool.map(lambda _: project(settings), range(4)))
+    assert sum(r.conversations for r in reports) == 12 and sum(r.updated for r in reports) == 0
+    assert len(conversations(settings)) == 12
