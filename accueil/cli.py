@@ -546,6 +546,41 @@ def cmd_purge(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_report(args: argparse.Namespace) -> int:
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from analytics.indicators import indicators
+    from analytics.projection import project
+    from analytics.report import PeriodError, period_label, report_csv, report_html, report_period
+
+    settings = get_settings()
+    try:
+        start, end = report_period(settings.now().date(), args.start, args.end)
+    except PeriodError as exc:
+        console.print(f"[bold red]{exc}[/]", highlight=False)
+        return 1
+    if (args.handling_minutes is not None and args.handling_minutes <= 0) or (args.etp_hours is not None and args.etp_hours <= 0):
+        console.print("[bold red]--handling-minutes et --etp-hours doivent être des nombres positifs.[/]", highlight=False)
+        return 1
+    try:
+        project(settings)
+        result = indicators(settings, start, end, args.channel, handling_minutes=args.handling_minutes, etp_hours=args.etp_hours)
+    except SQLAlchemyError as exc:
+        console.print(f"[bold red]Rapport impossible : erreur de base de données :[/] {exc}", highlight=False)
+        return 1
+    text = report_csv(result) if args.format == "csv" else report_html(result, generated=settings.now())
+    if args.out is None:
+        sys.stdout.write(text)
+        return 0
+    try:
+        args.out.write_text(text, encoding="utf-8-sig" if args.format == "csv" else "utf-8")
+    except OSError as exc:
+        console.print(f"[bold red]Impossible d'écrire le rapport dans {args.out} :[/] {exc.strerror}", highlight=False)
+        return 1
+    console.print(f"Rapport {period_label(result)} ({result.conversations} conversations) écrit dans {args.out}.", highlight=False)
+    return 0
+
+
 SOURCE_HELP = "folder of YAML/Markdown, folder of CSV, .xlsx file or http(s) URL (default: ACCUEIL_KB_SOURCE)"
 
 
@@ -601,6 +636,16 @@ def build_parser() -> argparse.ArgumentParser:
     purge.add_argument("--older-than", help="retention period: 90d (days) or 12w (weeks); default: ACCUEIL_RETENTION_DAYS days")
     purge.add_argument("--dry-run", action="store_true", help="show what would be deleted, delete nothing")
     purge.set_defaults(func=cmd_purge)
+
+    report = commands.add_parser("report", help="the activity report of a period (default: the last full month), CSV or HTML")
+    report.add_argument("--from", dest="start", help="first day, YYYY-MM-DD (default: first day of last month)")
+    report.add_argument("--to", dest="end", help="day after the last one, YYYY-MM-DD (default: first day of this month)")
+    report.add_argument("--channel", choices=["web", "voice"], help="one channel only (default: all)")
+    report.add_argument("--format", choices=["csv", "html"], default="html", help="default html")
+    report.add_argument("--out", type=Path, help="file to write (default: standard output)")
+    report.add_argument("--handling-minutes", type=float, help="average handling time of a call (default: ACCUEIL_ANALYTICS_HANDLING_MINUTES)")
+    report.add_argument("--etp-hours", type=float, help="yearly working hours of an ETP (default: ACCUEIL_ANALYTICS_ETP_HOURS)")
+    report.set_defaults(func=cmd_report)
 
     users = commands.add_parser("users", help="accounts of the editors' studio")
     users_commands = users.add_subparsers(dest="users_command", required=True)

@@ -15,7 +15,7 @@ from flask_wtf.csrf import CSRFError, CSRFProtect
 from accueil.settings import Settings
 from studio.db import init_db, session_scope
 
-BLUEPRINTS = ("auth", "users", "audit", "inbox", "intents", "pipeline", "knowledge")
+BLUEPRINTS = ("auth", "users", "audit", "inbox", "intents", "pipeline", "knowledge", "dashboard")
 PUBLIC_ENDPOINTS = {"auth.login", "static", "health"}
 
 CONTENT_SECURITY_POLICY = (
