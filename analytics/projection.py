@@ -105,6 +105,14 @@ class ProjectionReport:
     updated: int = 0
 
 
+def projected_up_to(settings: Settings) -> int:
+    """The id of the last tracker store event the analytics tables hold (0 before the first projection)."""
+    ensure_tables(settings.db_url)
+    with Session(get_engine(settings.db_url), future=True) as db:
+        state = db.get(ProjectionState, LAST_EVENT)
+        return state.value if state is not None else 0
+
+
 @lru_cache(maxsize=8)
 def tracker_engine(url: str) -> Engine:
     """A read-only use engine on the tracker store (one per URL and process)."""

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import threading
+import time
 from dataclasses import dataclass, field
 
 from flask import Blueprint, Response, abort, render_template, request, url_for
@@ -10,7 +12,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from analytics.indicators import Indicators, indicators
 from analytics.plots import PLOTS, outcome_label, plot_alt, plot_png
-from analytics.projection import project
+from analytics.projection import project, projected_up_to
 from analytics.report import channel_label, key_figures, period_label, report_csv, report_html
 from studio.web import current_settings
 
@@ -92,12 +94,31 @@ def _plain(value: float) -> str:
     return f"{value:g}"
 
 
+# The page and its five plots ask for the same indicators within a second: computed once, kept until new
+# conversations are projected or for CACHE_SECONDS (a purge run elsewhere leaves the projection's mark as it is).
+CACHE_SECONDS = 60
+_cache: dict[tuple, tuple[float, Indicators]] = {}
+_cache_lock = threading.Lock()
+
+
 def _compute(query: DashboardQuery) -> Indicators:
     settings = current_settings()
     project(settings)
-    return indicators(
+    up_to = projected_up_to(settings)
+    key = (settings.db_url, query.start, query.end, query.channel, query.handling_minutes, query.etp_hours, up_to)
+    now = time.monotonic()
+    with _cache_lock:
+        cached = _cache.get(key)
+        if cached is not None and now - cached[0] < CACHE_SECONDS:
+            return cached[1]
+    result = indicators(
         settings, query.start, query.end, query.channel, handling_minutes=query.handling_minutes, etp_hours=query.etp_hours
     )
+    with _cache_lock:
+        for stale in [k for k, (at, _) in _cache.items() if now - at >= CACHE_SECONDS]:
+            del _cache[stale]
+        _cache[key] = (now, result)
+    return result
 
 
 def _valid_query() -> DashboardQuery:
