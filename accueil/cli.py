@@ -405,6 +405,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     no_voice = voice_problem(settings)
     if no_voice is not None:  # the widget then shows no call button
         settings = settings.copy(update={"voice_enabled": False})
+    from accueil.metrics import reset as reset_metrics
+
+    reset_metrics(settings.metrics_dir)  # the studio's /metrics counts from this start
     processes = [
         action_server(settings, settings.log_dir),
         rasa_server(settings, model, settings.log_dir),

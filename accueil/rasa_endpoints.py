@@ -1,4 +1,5 @@
-"""The endpoints file Rasa is started with: bot/endpoints.yml plus the conversation store from the settings.
+"""The endpoints file Rasa is started with: bot/endpoints.yml plus the conversation store from the settings
+and the event broker of the Prometheus metrics.
 
 Rasa keeps every conversation in its SQL tracker store (SQLite by default,
 PostgreSQL in production), so conversations survive a restart or a model swap
@@ -14,6 +15,8 @@ import yaml
 from sqlalchemy.engine import make_url
 
 from accueil.settings import Settings
+
+METRICS_BROKER = "bot.metrics_broker.MetricsBroker"  # counts the conversations' events for Prometheus
 
 
 def tracker_store_config(db_url: str) -> dict:
@@ -33,6 +36,8 @@ def write_endpoints(settings: Settings) -> Path:
     """Writes VAR_DIR/endpoints.yml (readable by this user only: it may hold the database password)."""
     endpoints = yaml.safe_load((settings.bot_dir / "endpoints.yml").read_text(encoding="utf-8")) or {}
     endpoints["tracker_store"] = tracker_store_config(settings.conversations_db_url)
+    # Rasa takes one event broker: a hospital's own (bot/endpoints.yml) is kept, without the Prometheus counts.
+    endpoints.setdefault("event_broker", {"type": METRICS_BROKER})
     path = settings.var_dir / "endpoints.yml"
     path.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)

@@ -8,8 +8,9 @@ or `--older-than`):
   deleted whole or kept whole, never cut in half: one still going on, or taken up again since,
   keeps its earlier events until it has been silent for the whole retention period;
 - in the knowledge base's database (`settings.db_url`), the rows older than the cutoff of
-  `answer_feedback` and `handover_requests` (`actions/records.py`, column `created_at`) and of the
-  studio's inbox decisions `studio_inbox_decisions` (`studio/inbox.py`, column `at`).
+  `answer_feedback` and `handover_requests` (`actions/records.py`, column `created_at`), of the
+  contact history `contact_history` (its last update, `updated_at`) and of the studio's inbox
+  decisions `studio_inbox_decisions` (`studio/inbox.py`, column `at`).
 
 A table (or a SQLite file) that does not exist yet is skipped. Each database is purged in one
 transaction. The analytics tables (`analytics/purge.py`) are purged the same way.
@@ -93,6 +94,7 @@ EVENTS = Table("events", _metadata, Column("sender_id", String(255)), Column("ti
 DATED_TABLES = (
     Table("answer_feedback", _metadata, Column("created_at", DateTime)),
     Table("handover_requests", _metadata, Column("created_at", DateTime)),
+    Table("contact_history", _metadata, Column("updated_at", DateTime)),
     Table("studio_inbox_decisions", _metadata, Column("at", DateTime)),
 )
 
@@ -121,7 +123,7 @@ def purge_conversations(settings: Settings, cutoff: dt.datetime, dry_run: bool) 
 
 
 def purge_records(settings: Settings, cutoff: dt.datetime, dry_run: bool) -> list[PurgeCount]:
-    """The knowledge base's database: answer feedback, handover requests and inbox decisions older than the cutoff."""
+    """The knowledge base's database: answer feedback, handover requests, contact history and inbox decisions older than the cutoff."""
     if not database_exists(settings.db_url):
         return []
     limit = _naive_utc(cutoff)

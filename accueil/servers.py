@@ -15,6 +15,7 @@ from typing import IO, Iterator
 
 import requests
 
+from accueil.metrics import MULTIPROC_ENV, process_stopped
 from accueil.rasa_endpoints import write_endpoints
 from accueil.settings import Settings
 
@@ -62,6 +63,8 @@ class ManagedProcess:
             except subprocess.TimeoutExpired:
                 os.killpg(self.process.pid, signal.SIGKILL)
                 self.process.wait()
+        if self.process is not None:
+            process_stopped(self.process.pid, self.env.get(MULTIPROC_ENV))
         if self._log is not None:
             self._log.close()
             self._log = None
@@ -84,7 +87,9 @@ def wait_until_ready(processes: list[ManagedProcess], timeout: float) -> None:
 
 
 def action_server(settings: Settings, log_dir: Path) -> ManagedProcess:
+    # Every setting: the actions share the analytics' pseudonym secret (VAR_DIR) and the contact history's settings.
     env = settings.rasa_environment()
+    env.update(settings.as_environment())
     env["SANIC_HOST"] = settings.host
     return ManagedProcess(
         name="action server",

@@ -106,6 +106,10 @@ class Settings(BaseSettings):
         default=None, description="Key signing the studio's session cookies; default: a random key kept in VAR_DIR/studio_secret."
     )
     studio_session_minutes: int = Field(default=480, ge=5, description="Minutes a studio login stays valid.")
+    metrics_token: Optional[str] = Field(
+        default=None,
+        description="Token Prometheus must send (Authorization: Bearer) to read the studio's /metrics; open when unset.",
+    )
     studio_low_confidence: float = Field(
         default=0.7, description="Below this NLU confidence, a patient message goes to the studio's inbox."
     )
@@ -123,6 +127,12 @@ class Settings(BaseSettings):
         default=4.0, gt=0, description="Average handling time of a phone call, in minutes (calls avoided → ETP saved)."
     )
     analytics_etp_hours: float = Field(default=1607.0, gt=0, description="Yearly working hours of one full-time equivalent (ETP).")
+    contact_history_days: int = Field(
+        default=30, ge=1, description="Days of a caller's previous contacts recalled by the greeting and the handover summary."
+    )
+    contact_history_greeting: bool = Field(
+        default=True, description="Whether the greeting of a known caller recalls his last contact (false: only the staff see it)."
+    )
     timezone: str = Field(default="Europe/Paris", description="The hospital's time zone: office hours, callback times.")
     clock: Optional[dt.datetime] = Field(
         default=None,
@@ -142,6 +152,11 @@ class Settings(BaseSettings):
     def rasa_api_token_file(self) -> Path:
         """Where `accueil run` keeps the token it generated for Rasa's HTTP API (mode 600), for `accueil deploy`."""
         return self.var_dir / "rasa_api_token"
+
+    @property
+    def metrics_dir(self) -> Path:
+        """Where the processes keep their Prometheus metrics (PROMETHEUS_MULTIPROC_DIR), wiped at each `accueil run`."""
+        return self.var_dir / "metrics"
 
     @property
     def http_cache_dir(self) -> Path:
@@ -200,6 +215,7 @@ class Settings(BaseSettings):
             ACCUEIL_MAX_MESSAGE_LENGTH=str(self.max_message_length),
             TF_CPP_MIN_LOG_LEVEL="2",
             SQLALCHEMY_SILENCE_UBER_WARNING="1",
+            PROMETHEUS_MULTIPROC_DIR=str(self.metrics_dir),
         )
         if self.clock is not None:
             env["ACCUEIL_CLOCK"] = self.clock.isoformat()

@@ -17,6 +17,8 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from accueil.metrics import count_error
+from actions import contacts
 from actions.channel import for_voice, is_voice
 from actions.french_text import format_date
 from actions.kb_repository import ArticleInfo, KnowledgeBase, get_knowledge_base
@@ -31,14 +33,20 @@ class KnowledgeAction(Action, metaclass=ABCMeta):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> Events:
         try:
-            events = await asyncio.to_thread(self.answer, dispatcher, tracker, get_knowledge_base())
+            events = await asyncio.to_thread(self._answer_and_remember, dispatcher, tracker)
         except Exception:
             log.exception("Action %s failed", self.name())
+            count_error("actions")
             dispatcher.messages.clear()  # no half answer before the apology
             dispatcher.utter_message(response="utter_kb_unavailable")
             return []
         if is_voice(tracker):
             dispatcher.messages[:] = for_voice(dispatcher.messages)
+        return events
+
+    def _answer_and_remember(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> Events:
+        events = self.answer(dispatcher, tracker, get_knowledge_base())
+        contacts.remember_safely(tracker)  # an identified person's contact history gets this question
         return events
 
     @abstractmethod

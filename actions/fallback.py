@@ -9,8 +9,8 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.articles import offer_found_articles
 from actions.base import Events, KnowledgeAction, latest_entity, no_question
 from actions.channel import is_voice
-from actions.opening_hours import named_place_hours
 from actions.kb_repository import KnowledgeBase
+from actions.opening_hours import named_place_hours
 
 
 class ActionFallbackSuggestions(KnowledgeAction):

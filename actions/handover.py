@@ -17,7 +17,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from accueil.settings import get_settings
-from actions import records
+from actions import contacts, records
 from actions.base import Events, KnowledgeAction, no_question
 from actions.call_reasons import CALL_REASONS, DOCUMENTS
 from actions.channel import is_voice
@@ -50,7 +50,8 @@ def handover_summary(tracker: Tracker, kb: KnowledgeBase) -> tuple[str, str]:
     document = tracker.get_slot("document_type")
     reason = CALL_REASONS.get(context.question) if context.question else None
     service = DOCUMENTS[document].service if document in DOCUMENTS else reason.service if reason else DEFAULT_SERVICE
-    parts = [f"Canal {tracker.get_latest_input_channel() or 'inconnu'}"]
+    channel = tracker.get_latest_input_channel()
+    parts = [f"Canal {contacts.CHANNEL_NAMES.get(channel or '', channel or 'inconnu')}"]
     parts.append(f"motif : {reason.label if reason else 'demande de conseiller sans autre question'}")
     # A detail the reason already says ("motif : copie du dossier médical") is not repeated.
     details = [d for d in (_detail(kb, k, v) for k, v in context.details.items()) if d.split(" ", 1)[1] not in parts[-1]]
@@ -65,6 +66,9 @@ def handover_summary(tracker: Tracker, kb: KnowledgeBase) -> tuple[str, str]:
         parts.append("réponse jugée insuffisante")
     if context.last_text:
         parts.append(f"dernier message : « {context.last_text[:MAX_QUOTED]} »")
+    history = contacts.summary_line(contacts.previous_safely(tracker))
+    if history:
+        parts.append(history)
     return " · ".join(parts), service
 
 
@@ -132,6 +136,7 @@ class ActionTransfer(KnowledgeAction):
         organisation = kb.organisation()
         phone = service.phone or organisation.switchboard_phone
         record_handover(tracker, "transfer", service, summary)
+        contacts.remember_safely(tracker, contacts.TRANSFER, service.slug)
         if is_voice(tracker):
             dispatcher.utter_message(text=f"Je vous mets en relation avec {who(service)}. Ne quittez pas.")
         else:
@@ -183,12 +188,17 @@ class ActionSaveCallback(KnowledgeAction):
     def answer(self, dispatcher: CollectingDispatcher, tracker: Tracker, kb: KnowledgeBase) -> Events:
         service = _service(kb, tracker.get_slot("handover_service") or DEFAULT_SERVICE)
         summary = tracker.get_slot("handover_summary") or handover_summary(tracker, kb)[0]
+        # The number he typed: for the staff's record only (the patient is shown nothing of it).
+        history = contacts.summary_line(contacts.previous_safely(tracker, typed=True))
+        if history and history not in summary:
+            summary = f"{summary} · {history}"
         now = get_settings().now()
         when = next_opening(service, now)
         record_handover(
             tracker, "callback", service, summary, callback_at=when,
             **{field: tracker.get_slot(f"callback_{field}") for field in ("name", "phone", "reason")},
         )
+        contacts.remember_safely(tracker, contacts.CALLBACK, service.slug)
         moment = f" dès l'ouverture, {say_moment(when, now)}" if when else " dès que possible"
         dispatcher.utter_message(
             text=f"C'est noté, {tracker.get_slot('callback_name')}. Le secrétariat compétent ({service.name}) vous rappellera au "

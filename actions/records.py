@@ -1,4 +1,4 @@
-"""What the conversations leave behind for the hospital's staff: answer feedback and handover requests.
+"""What the conversations leave behind for the hospital's staff: answer feedback, handover requests, contact history.
 
 The action server writes these rows (in the same database as the knowledge
 base, tables of its own); the tables are created on first use.
@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from functools import lru_cache
 
-from sqlalchemy import Boolean, Column, DateTime, Integer, String, Text
+from sqlalchemy import Boolean, Column, DateTime, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import declarative_base
 
 from kb_sync.db import get_engine, session_factory
@@ -47,15 +47,36 @@ class HandoverRequest(Base):
     created_at = Column(DateTime, nullable=False)
 
 
+class ContactRecord(Base):
+    """One contact of an identified person (a caller's number, a callback number): its call reasons and how it ended.
+
+    Identifiers are keyed hashes only (`accueil.pseudonyms`); reasons are intent names, never the patient's words.
+    """
+
+    __tablename__ = "contact_history"
+    __table_args__ = (UniqueConstraint("conversation_key", "session_start", name="uq_contact_session"),)
+    id = Column(Integer, primary_key=True)
+    person_key = Column(String(64), nullable=False, index=True)  # pseudonym of the phone number
+    conversation_key = Column(String(64), nullable=False)  # pseudonym of the sender id
+    session_start = Column(DateTime, nullable=False)  # UTC start of the Rasa session: one contact per session
+    channel = Column(String(50))
+    reasons = Column(Text, nullable=False, default="")  # intent names, space-separated, in the order asked
+    outcome = Column(String(20))  # "transfer", "callback" or None (answered, or not finished)
+    service = Column(String(100))
+    created_at = Column(DateTime, nullable=False)
+    updated_at = Column(DateTime, nullable=False)
+
+
 @lru_cache(maxsize=8)
-def _ready(db_url: str) -> bool:
+def ready(db_url: str) -> bool:
+    """Creates the tables of the records on first use (once per database and process)."""
     Base.metadata.create_all(get_engine(db_url), checkfirst=True)
     return True
 
 
 def save(db_url: str, row: Base) -> None:
     """Writes one record (blocking: call it from a worker thread)."""
-    _ready(db_url)
+    ready(db_url)
     with session_factory(db_url)() as session, session.begin():
         session.add(row)
 

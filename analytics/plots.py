@@ -16,6 +16,7 @@ matplotlib.use("Agg")
 from matplotlib.figure import Figure  # noqa: E402
 
 from analytics.indicators import Indicators  # noqa: E402
+from analytics.labels import reason_label  # noqa: E402
 
 BLUE, ORANGE, GREEN, VERMILION, SKY, PURPLE, GREY = "#0072B2", "#E69F00", "#009E73", "#D55E00", "#56B4E9", "#CC79A7", "#6B747D"
 WEEKDAYS = ["lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche"]
@@ -104,7 +105,7 @@ def volume_by_weekday(ind: Indicators) -> bytes:
 
 
 def top_reasons(ind: Indicators) -> bytes:
-    labels = [reason for reason, _ in ind.top_reasons]
+    labels = [reason_label(reason) for reason, _ in ind.top_reasons]
     return _rows("Principaux motifs de contact", labels, [n for _, n in ind.top_reasons], ORANGE, "conversations")
 
 
@@ -120,7 +121,7 @@ def satisfaction(ind: Indicators) -> bytes:
     values = [round(100 * rate) for _, rate in items]
     figure_png = _rows(
         "Satisfaction par motif (part de « oui »)",
-        [intent for intent, _ in items],
+        [reason_label(intent) for intent, _ in items],
         values,
         [GREEN if v >= 50 else VERMILION for v in values],
         "% de « oui »",
@@ -150,7 +151,10 @@ PLOTS: dict[str, tuple[Callable[[Indicators], bytes], Callable[[Indicators], str
             + _describe([(WEEKDAYS[d], n) for d, n in sorted(ind.volume_by_weekday.items())])
         ),
     ),
-    "motifs": (top_reasons, lambda ind: "Barres des principaux motifs de contact. " + _describe(ind.top_reasons)),
+    "motifs": (
+        top_reasons,
+        lambda ind: "Barres des principaux motifs de contact. " + _describe([(reason_label(r), n) for r, n in ind.top_reasons]),
+    ),
     "issues": (
         outcomes,
         lambda ind: "Barres des issues des conversations. " + _describe([(outcome_label(o), n) for o, n in ind.outcomes.items()]),
@@ -159,7 +163,7 @@ PLOTS: dict[str, tuple[Callable[[Indicators], bytes], Callable[[Indicators], str
         satisfaction,
         lambda ind: (
             "Barres de la part de « oui » par motif. "
-            + (" ; ".join(f"{i} : {round(100 * r)} %" for i, r in ind.satisfaction_by_intent.items()) or "aucune réponse")
+            + (" ; ".join(f"{reason_label(i)} : {round(100 * r)} %" for i, r in ind.satisfaction_by_intent.items()) or "aucune réponse")
         ),
     ),
 }

@@ -26,14 +26,18 @@ Per session:
   5. `abandoned`: anything else (only small talk or misunderstood messages, an unfinished handover).
 
 Concurrent projections (each dashboard view, `accueil report`) are serialised by the write lock
-of the state row. Limitation: the watermark is an event id, so on PostgreSQL an event committed
-after a greater id was already projected would be missed.
+of the state row. The watermark is an event id, and on PostgreSQL a conversation's events may be
+committed after events of greater ids (ids are taken at insert time, two conversations save at
+once). So the watermark only passes events older than `SETTLE_SECONDS` (and stops before any
+younger one): the conversations of the last minute are rebuilt at each projection, and an event
+committed late is still found.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
+import time
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any, Iterable
@@ -43,20 +47,23 @@ from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from accueil.dialogue_names import (
+    CALLBACK_ACTION,
+    CHANNELS,
+    EMERGENCY_INTENT,
+    FALLBACK_ACTION,
+    FALLBACK_INTENT,
+    FEEDBACK_RESPONSE,
+    HUMAN_INTENT,
+    LISTEN_ACTION,
+    SESSION_START_ACTION,
+    TRANSFER_ACTION,
+)
+from accueil.pseudonyms import phone_pseudonym, sender_pseudonym
 from accueil.settings import Settings
-from analytics.pseudonyms import phone_pseudonym, sender_pseudonym
 from analytics.tables import Conversation, ProjectionState, Turn, ensure_tables
 from kb_sync.db import get_engine
 
-FALLBACK_INTENT = "nlu_fallback"
-FALLBACK_ACTION = "action_fallback_suggestions"
-FEEDBACK_RESPONSE = "utter_ask_feedback"
-EMERGENCY_INTENT = "emergency"
-HUMAN_INTENT = "request_human"
-TRANSFER_ACTION = "action_transfer"
-CALLBACK_ACTION = "action_save_callback"
-SESSION_START_ACTION = "action_session_start"
-LISTEN_ACTION = "action_listen"
 FEEDBACK_ANSWERS = {"affirm": "oui", "deny": "non"}
 # Intents that say nothing about why the patient came: never a call reason.
 NOT_A_REASON = frozenset(
@@ -75,11 +82,13 @@ NOT_A_REASON = frozenset(
         FALLBACK_INTENT,
     }
 )
-CHANNELS = {"rest": "web", "socketio": "web", "voice": "voice"}
 
 ANSWERED, HANDED_OVER, CALLBACK, ABANDONED, EMERGENCY = "answered", "handed_over", "callback", "abandoned", "emergency"
 OUTCOMES = (ANSWERED, HANDED_OVER, CALLBACK, ABANDONED, EMERGENCY)
-LAST_EVENT = "last_event_id"
+LAST_EVENT = "last_event_id"  # the watermark: every event up to it is projected for good
+SEEN_EVENT = "seen_event_id"  # the greatest event id projected (those past the watermark may be projected again)
+# A tracker save commits within this many seconds of its events' timestamps (one message's handling).
+SETTLE_SECONDS = 60.0
 
 _metadata = MetaData()
 # The columns of Rasa's `events` table (rasa.core.tracker_store.SQLTrackerStore.SQLEvent) read here.
@@ -109,7 +118,7 @@ def projected_up_to(settings: Settings) -> int:
     """The id of the last tracker store event the analytics tables hold (0 before the first projection)."""
     ensure_tables(settings.db_url)
     with Session(get_engine(settings.db_url), future=True) as db:
-        state = db.get(ProjectionState, LAST_EVENT)
+        state = db.get(ProjectionState, SEEN_EVENT)
         return state.value if state is not None else 0
 
 
@@ -289,8 +298,9 @@ def _ensure_state(engine: Engine) -> None:
     with Session(engine, future=True) as db:
         try:
             with db.begin():
-                if db.get(ProjectionState, LAST_EVENT) is None:
-                    db.add(ProjectionState(name=LAST_EVENT, value=0))
+                for name in (LAST_EVENT, SEEN_EVENT):
+                    if db.get(ProjectionState, name) is None:
+                        db.add(ProjectionState(name=name, value=0))
         except IntegrityError:  # another projection created it meanwhile
             pass
 
@@ -312,6 +322,14 @@ def project(settings: Settings) -> ProjectionReport:
         top = tracker.execute(select(func.max(EVENTS.c.id))).scalar() or 0
         if top <= last:
             return report
+        # Events still being committed are invisible, younger than SETTLE_SECONDS, and of greater ids than every
+        # settled event: the watermark stays at the greatest settled id, and below the first visible young event.
+        young = EVENTS.c.timestamp >= time.time() - SETTLE_SECONDS
+        window = (EVENTS.c.id > last, EVENTS.c.id <= top)
+        settled = tracker.execute(select(func.max(EVENTS.c.id)).where(*window, ~young)).scalar() or last
+        first_young = tracker.execute(select(func.min(EVENTS.c.id)).where(*window, young)).scalar()
+        if first_young is not None:
+            settled = min(settled, first_young - 1)
         report.events = tracker.execute(
             select(func.count()).select_from(EVENTS).where(EVENTS.c.id > last, EVENTS.c.id <= top)
         ).scalar()
@@ -354,5 +372,7 @@ def project(settings: Settings) -> ProjectionReport:
                     report.updated += 1
                 else:
                     report.conversations += 1
-        state.value = top
+        # Every event up to `top` is projected, but the next projection reads the unsettled ones again.
+        state.value = max(last, settled)
+        db.get(ProjectionState, SEEN_EVENT).value = top
     return report

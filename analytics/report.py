@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from jinja2 import Environment
 
 from analytics.indicators import Indicators
+from analytics.labels import reason_label
 from analytics.plots import PLOTS, outcome_label, plot_alt, plot_png
 
 CHANNEL_LABELS = {None: "tous les canaux", "web": "site web", "voice": "téléphone"}
@@ -127,14 +128,14 @@ def detail_rows(ind: Indicators) -> list[tuple[str, str]]:
         ("Heures de travail par an d'un ETP", number(ind.etp_hours)),
         ("Heures économisées", number(ind.hours_saved, 2)),
     ]
-    rows += [(f"Motif : {reason}", number(n)) for reason, n in ind.top_reasons]
+    rows += [(f"Motif : {reason_label(reason)}", number(n)) for reason, n in ind.top_reasons]
     rows += [(f"Issue : {outcome_label(o)}", number(n)) for o, n in sorted(ind.outcomes.items(), key=lambda item: -item[1])]
     rows += [(f"Transferts vers le service : {s}", number(n)) for s, n in ind.handovers_by_service.items()]
-    rows += [(f"Transferts pour le motif : {i}", number(n)) for i, n in ind.handovers_by_intent.items()]
-    rows += [(f"Satisfaction du motif : {i}", percent(r)) for i, r in ind.satisfaction_by_intent.items()]
+    rows += [(f"Transferts pour le motif : {reason_label(i)}", number(n)) for i, n in ind.handovers_by_intent.items()]
+    rows += [(f"Satisfaction du motif : {reason_label(i)}", percent(r)) for i, r in ind.satisfaction_by_intent.items()]
     rows += [
         (
-            f"Irritant : {i.intent}",
+            f"Irritant : {reason_label(i.intent)}",
             f"{i.total} ({i.fallbacks} incompréhensions, {i.negative_answers} « non », "
             f"{i.recontacts} recontacts, {i.handovers} transferts)",
         )
@@ -198,14 +199,14 @@ img { max-width: 100%; height: auto; display: block; margin: 1rem 0; }
 <table>
 <caption>Principaux motifs de contact</caption>
 <thead><tr><th scope="col">Motif</th><th scope="col">Conversations</th></tr></thead>
-<tbody>{% for reason, n in ind.top_reasons %}<tr><td>{{ reason }}</td><td class="n">{{ n }}</td></tr>{% else %}<tr><td colspan="2">Aucune conversation avec un motif.</td></tr>{% endfor %}</tbody>
+<tbody>{% for reason, n in ind.top_reasons %}<tr><td>{{ reason | motif }}</td><td class="n">{{ n }}</td></tr>{% else %}<tr><td colspan="2">Aucune conversation avec un motif.</td></tr>{% endfor %}</tbody>
 </table>
 <h2>Irritants</h2>
 <p class="muted">Motifs classés par total des incompréhensions, des réponses « non », des recontacts et des transferts.</p>
 <table>
 <caption>Irritants</caption>
 <thead><tr><th scope="col">Motif</th><th scope="col">Incompréhensions</th><th scope="col">« Non »</th><th scope="col">Recontacts</th><th scope="col">Transferts</th><th scope="col">Total</th></tr></thead>
-<tbody>{% for i in ind.irritants %}<tr><td>{{ i.intent }}</td><td class="n">{{ i.fallbacks }}</td><td class="n">{{ i.negative_answers }}</td><td class="n">{{ i.recontacts }}</td><td class="n">{{ i.handovers }}</td><td class="n">{{ i.total }}</td></tr>{% else %}<tr><td colspan="6">Aucun irritant sur la période.</td></tr>{% endfor %}</tbody>
+<tbody>{% for i in ind.irritants %}<tr><td>{{ i.intent | motif }}</td><td class="n">{{ i.fallbacks }}</td><td class="n">{{ i.negative_answers }}</td><td class="n">{{ i.recontacts }}</td><td class="n">{{ i.handovers }}</td><td class="n">{{ i.total }}</td></tr>{% else %}<tr><td colspan="6">Aucun irritant sur la période.</td></tr>{% endfor %}</tbody>
 </table>
 <h2>Transferts</h2>
 <table>
@@ -216,7 +217,7 @@ img { max-width: 100%; height: auto; display: block; margin: 1rem 0; }
 <table>
 <caption>Transferts et demandes de rappel par motif</caption>
 <thead><tr><th scope="col">Motif</th><th scope="col">Transferts</th></tr></thead>
-<tbody>{% for s, n in ind.handovers_by_intent.items() %}<tr><td>{{ s }}</td><td class="n">{{ n }}</td></tr>{% else %}<tr><td colspan="2">Aucun transfert.</td></tr>{% endfor %}</tbody>
+<tbody>{% for s, n in ind.handovers_by_intent.items() %}<tr><td>{{ s | motif }}</td><td class="n">{{ n }}</td></tr>{% else %}<tr><td colspan="2">Aucun transfert.</td></tr>{% endfor %}</tbody>
 </table>
 <h2>Détail</h2>
 <table>
@@ -228,7 +229,9 @@ img { max-width: 100%; height: auto; display: block; margin: 1rem 0; }
 </html>
 """
 
-_TEMPLATE = Environment(autoescape=True).from_string(HTML)
+_ENVIRONMENT = Environment(autoescape=True)
+_ENVIRONMENT.filters["motif"] = reason_label
+_TEMPLATE = _ENVIRONMENT.from_string(HTML)
 
 
 def report_html(ind: Indicators, *, hospital: str | None = None, generated: dt.datetime | None = None) -> str:

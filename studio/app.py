@@ -4,19 +4,18 @@ from __future__ import annotations
 
 import datetime as dt
 import importlib
-import os
-import secrets
-from pathlib import Path
 
 from flask import Flask, redirect, render_template, request, url_for
 from flask_login import LoginManager, current_user
 from flask_wtf.csrf import CSRFError, CSRFProtect
 
+from accueil.secret_files import generated_secret
 from accueil.settings import Settings
 from studio.db import init_db, session_scope
+from studio.metrics import metrics_response
 
-BLUEPRINTS = ("auth", "users", "audit", "inbox", "intents", "pipeline", "knowledge", "dashboard")
-PUBLIC_ENDPOINTS = {"auth.login", "static", "health"}
+BLUEPRINTS = ("auth", "users", "audit", "inbox", "intents", "pipeline", "knowledge", "dashboard", "handovers")
+PUBLIC_ENDPOINTS = {"auth.login", "static", "health", "metrics"}  # /metrics has its own token (studio/metrics.py)
 
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -26,15 +25,7 @@ CONTENT_SECURITY_POLICY = (
 
 def secret_key(settings: Settings) -> str:
     """The configured key, or one generated once and kept in VAR_DIR (readable by this user only)."""
-    if settings.studio_secret_key:
-        return settings.studio_secret_key
-    path = settings.var_dir / "studio_secret"
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as handle:
-            handle.write(secrets.token_urlsafe(48))
-    return Path(path).read_text().strip()
+    return settings.studio_secret_key or generated_secret(settings.var_dir / "studio_secret")
 
 
 def create_app(settings: Settings) -> Flask:
@@ -50,7 +41,7 @@ def create_app(settings: Settings) -> Flask:
         MAX_CONTENT_LENGTH=2 * 1024 * 1024,
     )
     init_db(settings)
-    CSRFProtect(app)
+    csrf = CSRFProtect(app)
     _login_manager(app, settings)
     for name in BLUEPRINTS:
         app.register_blueprint(importlib.import_module(f"studio.views.{name}").bp)
@@ -60,6 +51,11 @@ def create_app(settings: Settings) -> Flask:
     @app.get("/health")
     def health():
         return {"status": "ok"}
+
+    @app.get("/metrics")
+    @csrf.exempt
+    def metrics():
+        return metrics_response(settings)
 
     @app.get("/")
     def home():

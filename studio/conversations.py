@@ -29,16 +29,12 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Column, Float, Integer, MetaData, String, Table, Text, create_engine, func, inspect, select
 from sqlalchemy.engine import Engine, make_url
 
+from accueil.dialogue_names import FALLBACK_ACTION, FALLBACK_INTENT, FEEDBACK_RESPONSE, HUMAN_INTENT, SESSION_START_ACTION
 from accueil.settings import Settings
 from studio.masking import mask_personal_data
 
-FALLBACK_INTENT = "nlu_fallback"
-FALLBACK_ACTION = "action_fallback_suggestions"
-FEEDBACK_RESPONSE = "utter_ask_feedback"
 FEEDBACK_QUESTION = "Cette réponse vous a-t-elle aidé"
 DENY_INTENT = "deny"
-HUMAN_INTENT = "request_human"
-SESSION_START_ACTION = "action_session_start"
 # Messages that say nothing about what the patient wanted: never flagged as the reason of a human request.
 SMALL_TALK_INTENTS = frozenset({"greet", "goodbye", "thank", "affirm", "deny", "insult", HUMAN_INTENT})
 

@@ -8,10 +8,12 @@ from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 
-def user(text: str, intent: str, entities: dict[str, str] | None = None, channel: str = "rest") -> dict:
-    """A user event as Rasa sends it to the action server."""
+def user(
+    text: str, intent: str, entities: dict[str, str] | None = None, channel: str = "rest", metadata: dict | None = None
+) -> dict:
+    """A user event as Rasa sends it to the action server (`metadata`: the channel's, e.g. the voice call's caller)."""
     parse = {"text": text, "intent": {"name": intent, "confidence": 0.9}, "entities": [{"entity": k, "value": v} for k, v in (entities or {}).items()]}
-    return {"event": "user", "text": text, "parse_data": parse, "input_channel": channel}
+    return {"event": "user", "text": text, "parse_data": parse, "input_channel": channel, "metadata": metadata or {}}
 
 
 def tracker(*turns: dict, slots: dict | None = None, sender: str = "patient-1") -> Tracker:

@@ -88,15 +88,30 @@ def any_db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 
 
 @pytest.fixture
-def use_db(monkeypatch: pytest.MonkeyPatch):
-    """Points Accueil's settings (hence the actions and the CLI) at a database for one test."""
+def use_db(monkeypatch: pytest.MonkeyPatch, tmp_path: Path):
+    """Points Accueil's settings (hence the actions and the CLI) at a database for one test,
+    and their runtime state (the pseudonyms' secret…) at a folder of the test's."""
 
     def configure(url: str) -> str:
         monkeypatch.setenv("ACCUEIL_DB_URL", url)
+        monkeypatch.setenv("ACCUEIL_VAR_DIR", str(tmp_path / "var"))
         get_settings.cache_clear()
         return url
 
     yield configure
+    get_settings.cache_clear()
+
+
+@pytest.fixture
+def clock(monkeypatch: pytest.MonkeyPatch):
+    """The hospital's clock for the actions, from Tuesday 24 November 2026 at 10:00; `clock(iso)` moves it."""
+
+    def set_clock(iso: str) -> None:
+        monkeypatch.setenv("ACCUEIL_CLOCK", iso)
+        get_settings.cache_clear()
+
+    set_clock("2026-11-24T10:00:00")
+    yield set_clock
     get_settings.cache_clear()
 
 
@@ -149,9 +164,11 @@ def trained_model(e2e_settings: Settings) -> Path:
 @pytest.fixture(scope="session")
 def rasa_url(e2e_settings: Settings, trained_model: Path):
     """Action server and Rasa server running on free ports against a fresh demo knowledge base."""
+    from accueil.metrics import reset
     from accueil.servers import action_server, rasa_server, running
 
     sync(FolderSource(DEMO_SOURCE), e2e_settings.db_url)
+    reset(e2e_settings.metrics_dir)  # the session's Prometheus metrics, as `accueil run` starts them
     processes = [
         action_server(e2e_settings, e2e_settings.log_dir),
         rasa_server(e2e_settings, trained_model, e2e_settings.log_dir),

@@ -11,7 +11,6 @@ from rasa_sdk.events import FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy import select
 
-from accueil.settings import get_settings
 from actions import records
 from actions.articles import ActionAnswerArticle
 from actions.documents import ActionDocumentAnswer, ValidateDocumentForm
@@ -24,19 +23,7 @@ from actions.visiting_hours import ActionVisitChildren
 from kb_sync.db import session_factory
 from tests.action_harness import run, texts, tracker, user
 
-TUESDAY_MORNING = "2026-11-24T10:00:00"  # a Tuesday
 TUESDAY_NIGHT = "2026-11-24T22:00:00"
-
-
-@pytest.fixture
-def clock(monkeypatch):
-    def set_clock(iso: str) -> None:
-        monkeypatch.setenv("ACCUEIL_CLOCK", iso)
-        get_settings.cache_clear()
-
-    set_clock(TUESDAY_MORNING)
-    yield set_clock
-    get_settings.cache_clear()
 
 
 def rows(db_url: str, model) -> list:
@@ -136,7 +123,7 @@ def test_during_office_hours_the_right_service_is_offered_with_a_summary(demo_kb
     messages, events = run(ActionHandover(), track)
     text = texts(messages)
     assert "bureau des admissions" in text and "ouvert jusqu'à 18h" in text
-    assert "motif : copie du dossier médical" in text and "séjour de plus de 5 ans" in text and "Canal rest" in text
+    assert "motif : copie du dossier médical" in text and "séjour de plus de 5 ans" in text and "Canal site web" in text
     assert SlotSet("office_open", True) in events and SlotSet("pending_question", "transfer") in events
 
 

@@ -16,7 +16,7 @@ from accueil import cli, retention
 from accueil.rasa_endpoints import tracker_store_config
 from accueil.retention import PURGES, PurgeCount, RetentionError, cutoff_for, parse_period, purge
 from accueil.settings import Settings, get_settings
-from actions.records import AnswerFeedback, HandoverRequest, save
+from actions.records import AnswerFeedback, ContactRecord, HandoverRequest, save
 from studio.db import session_scope
 from studio.inbox import InboxDecision
 
@@ -78,6 +78,13 @@ def handover(at: dt.datetime, sender: str) -> HandoverRequest:
     )
 
 
+def contact(created: dt.datetime, updated: dt.datetime, key: str) -> ContactRecord:
+    return ContactRecord(
+        person_key="p" * 64, conversation_key=key, session_start=created.replace(tzinfo=None), channel="voice",
+        reasons="request_report", created_at=created.replace(tzinfo=None), updated_at=updated.replace(tzinfo=None),
+    )
+
+
 def remaining(db_url: str) -> dict[str, list[str]]:
     """The sender ids (or keys) left in each dated table."""
     engine = create_engine(db_url, future=True)
@@ -85,6 +92,7 @@ def remaining(db_url: str) -> dict[str, list[str]]:
         left = {
             "answer_feedback": sorted(connection.scalars(select(AnswerFeedback.sender_id))),
             "handover_requests": sorted(connection.scalars(select(HandoverRequest.sender_id))),
+            "contact_history": sorted(connection.scalars(select(ContactRecord.conversation_key))),
             "studio_inbox_decisions": sorted(connection.scalars(select(InboxDecision.key))),
         }
     engine.dispose()
@@ -117,6 +125,9 @@ def filled(settings: Settings) -> Settings:
         save(settings.db_url, feedback(at, sender))
     for at, sender in ((days_ago(200), "old"), (days_ago(90) - HOUR, "just-past"), (days_ago(90) + HOUR, "just-within")):
         save(settings.db_url, handover(at, sender))
+    # A contact is kept while it goes on: the one begun 100 days ago and updated since stays.
+    for created, updated, key in ((days_ago(120), days_ago(95), "old"), (days_ago(100), days_ago(2), "recent")):
+        save(settings.db_url, contact(created, updated, key))
     with session_scope(settings) as db:
         for at, key in ((days_ago(100), "old"), (days_ago(3), "recent")):
             db.add(InboxDecision(key=key, kind="ignored", text="", username="marie", at=at.replace(tzinfo=None)))
@@ -130,6 +141,7 @@ def test_purge_deletes_exactly_what_is_older_and_whole_conversations_only(filled
         PurgeCount("events", 9, "2 conversations"),
         PurgeCount("answer_feedback", 1),
         PurgeCount("handover_requests", 2),
+        PurgeCount("contact_history", 1),
         PurgeCount("studio_inbox_decisions", 1),
     ]
     # "straddling" keeps its events older than the cutoff: a conversation is never cut in half.
@@ -137,12 +149,14 @@ def test_purge_deletes_exactly_what_is_older_and_whole_conversations_only(filled
     assert remaining(filled.db_url) == {
         "answer_feedback": ["recent"],
         "handover_requests": ["just-within"],
+        "contact_history": ["recent"],
         "studio_inbox_decisions": ["recent"],
     }
     assert purge(filled, cutoff_for(90 * DAY, NOW)) == [
         PurgeCount("events", 0, "0 conversation"),
         PurgeCount("answer_feedback", 0),
         PurgeCount("handover_requests", 0),
+        PurgeCount("contact_history", 0),
         PurgeCount("studio_inbox_decisions", 0),
     ]
     # Once its last message is past the cutoff too, the straddling conversation goes, whole.
@@ -167,12 +181,16 @@ def test_missing_databases_and_tables_are_skipped_and_never_created(tmp_path: Pa
     assert purge(nothing, cutoff_for(90 * DAY)) == []
     assert not (tmp_path / "a.db").exists() and not (tmp_path / "c.db").exists()
 
-    save(nothing.db_url, feedback(days_ago(100), "old"))  # answer_feedback and handover_requests only, no studio table
+    save(nothing.db_url, feedback(days_ago(100), "old"))  # the records' tables only, no studio table
     engine = create_engine(nothing.conversations_db_url, future=True)
     with engine.begin() as connection:
         connection.execute(text("CREATE TABLE other (id INTEGER)"))  # a file without Rasa's events table
     engine.dispose()
-    assert purge(nothing, cutoff_for(90 * DAY)) == [PurgeCount("answer_feedback", 1), PurgeCount("handover_requests", 0)]
+    assert purge(nothing, cutoff_for(90 * DAY)) == [
+        PurgeCount("answer_feedback", 1),
+        PurgeCount("handover_requests", 0),
+        PurgeCount("contact_history", 0),
+    ]
 
 
 @pytest.mark.parametrize(

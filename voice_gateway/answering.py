@@ -13,6 +13,7 @@ import logging
 import time
 from typing import Any
 
+from accueil.metrics import count_error
 from voice_gateway import messages
 from voice_gateway.call import CallContext
 from voice_gateway.dialogue import DialogueError
@@ -34,6 +35,8 @@ GOODBYE_RESPONSES = ("utter_goodbye",)
 
 
 class DialogueProcessor(FrameProcessor):
+    error_component = "dialogue"
+
     def __init__(self, ctx: CallContext) -> None:
         super().__init__()
         self.ctx = ctx
@@ -70,6 +73,7 @@ class DialogueProcessor(FrameProcessor):
             answer = await ctx.engines.dialogue.send(ctx.call_id, text, metadata)
         except DialogueError as exc:
             logger.error("call %s: %s", ctx.call_id, exc)
+            count_error("dialogue")
             answer = [{"text": messages.DIALOGUE_DOWN}]
         finally:
             ctx.busy -= 1

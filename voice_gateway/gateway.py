@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 from typing import Optional
 
+from accueil import metrics
 from accueil.settings import Settings
 from voice_gateway.call import CallBehaviour, Engines, run_call
 from voice_gateway.dialogue import RasaDialogue
@@ -56,15 +57,23 @@ class Gateway:
         self.calls_total = 0
         self.underruns = 0
         self.ended: collections.deque[dict] = collections.deque(maxlen=20)
+        self.metrics = metrics.instruments()
+        for transport in metrics.TRANSPORTS:  # every series exists from the start, at 0
+            self.metrics.calls.labels(transport=transport)
+        for component in ("dialogue", "transfer", "recognition", "synthesis", "voice"):
+            self.metrics.errors.labels(component=component)
 
     async def handle(self, connection: CallConnection) -> None:
         self.calls.add(connection)
         self.calls_total += 1
+        self.metrics.calls.labels(transport=connection.transport_name).inc()
+        self.metrics.active_calls.inc()
         started = time.time()
         try:
             await run_call(connection, self.engines, self.behaviour)
         finally:
             self.calls.discard(connection)
+            self.metrics.active_calls.dec()
             self.underruns += connection.playout.underruns
             self.ended.append({
                 "call_id": connection.call_id, "caller": connection.caller, "started": round(started, 3),

@@ -13,6 +13,8 @@ logger = logging.getLogger(__name__)
 
 
 class Listener(FrameProcessor):
+    error_component = "recognition"
+
     def __init__(self, ctx: CallContext) -> None:
         super().__init__()
         self.ctx = ctx

@@ -13,6 +13,7 @@ import asyncio
 import logging
 from typing import Iterable, Optional
 
+from accueil.metrics import count_error
 from voice_gateway.frames import AudioOutFrame, BotTextFrame, DataFrame, Frame, InterruptionFrame, SystemFrame, TransferFrame
 
 logger = logging.getLogger(__name__)
@@ -22,6 +23,8 @@ BOT_TURN_FRAMES = (BotTextFrame, AudioOutFrame, TransferFrame)
 
 class FrameProcessor:
     """One step of a call's pipeline. Subclasses override `process_frame` and call `push_frame`."""
+
+    error_component = "voice"  # what its failures count as (`accueil_errors_total`)
 
     def __init__(self) -> None:
         self.next: Optional[FrameProcessor] = None
@@ -70,6 +73,7 @@ class FrameProcessor:
             raise
         except Exception:  # one bad frame must not end the call
             logger.exception("%s failed on %s", self.name, type(frame).__name__)
+            count_error(self.error_component)
 
     async def process_frame(self, frame: Frame) -> None:
         await self.push_frame(frame)

@@ -334,6 +334,8 @@ class _PjCall(pj.Call):
 class SipCall(CallConnection):
     """One SIP call. Created on the PJSIP thread; its coroutines are used from the asyncio loop."""
 
+    transport_name = "sip"
+
     def __init__(self, transport: SipTransport, pjcall: _PjCall, caller: str, loop: asyncio.AbstractEventLoop) -> None:
         super().__init__(uuid.uuid4().hex, caller, loop)
         self.sip_call_id = pjcall.sip_call_id

@@ -14,6 +14,7 @@ import logging
 import time
 from typing import Optional
 
+from accueil.metrics import count_error, instruments
 from voice_gateway.call import CallContext, TurnTimes
 from voice_gateway.frames import BotTextFrame, Frame, InterruptionFrame
 from voice_gateway.pipeline import FrameProcessor
@@ -25,6 +26,8 @@ AHEAD_MS = 2500  # synthesised audio kept ahead of what the caller has heard
 
 
 class Speaker(FrameProcessor):
+    error_component = "synthesis"
+
     def __init__(self, ctx: CallContext) -> None:
         super().__init__()
         self.ctx = ctx
@@ -71,6 +74,7 @@ class Speaker(FrameProcessor):
                         self._report(frame.turn, started)
         except SynthesisError as exc:
             logger.error("call %s: synthesis failed: %s", ctx.call_id, exc)
+            count_error("synthesis")
         finally:
             ctx.busy -= 1
             playout.finish()
@@ -86,4 +90,5 @@ class Speaker(FrameProcessor):
             synthesis=now - started, total=now - end_of_speech,
         )
         logger.info("call %s: turn %s", self.ctx.call_id, times.as_dict())
+        instruments().voice_response_seconds.observe(times.total)
         self.ctx.connection.notify({"type": "turn", **times.as_dict()})

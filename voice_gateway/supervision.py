@@ -12,6 +12,7 @@ import logging
 import time
 from typing import Optional
 
+from accueil.metrics import count_error
 from voice_gateway import messages
 from voice_gateway.call import CallContext
 from voice_gateway.dialogue import DialogueError
@@ -60,11 +61,13 @@ class CallSupervisor(FrameProcessor):
             ctx.ending = True
             return
         logger.warning("call %s: transfer to %s failed: the caller is offered a callback", ctx.call_id, frame.target)
+        count_error("transfer")
         await ctx.say(BotTextFrame(messages.TRANSFER_FAILED))
         try:
             answer = await ctx.engines.dialogue.run_action(ctx.call_id, CALLBACK_FORM)
         except DialogueError as exc:
             logger.error("call %s: no callback form: %s", ctx.call_id, exc)
+            count_error("dialogue")
             answer = [{"text": messages.NO_CALLBACK}]
         for message in answer:
             if (message.get("text") or "").strip():

@@ -77,6 +77,8 @@ class PlayoutBuffer:
 class CallConnection(ABC):
     """One call as the pipeline sees it."""
 
+    transport_name = "?"  # `sip` or `websocket`, for the calls' metrics
+
     def __init__(self, call_id: str, caller: str, loop: asyncio.AbstractEventLoop) -> None:
         self.call_id = call_id
         self.caller = caller

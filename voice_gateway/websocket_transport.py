@@ -31,6 +31,8 @@ MAX_MESSAGE_BYTES = 64 * 1024
 
 
 class WebSocketCall(CallConnection):
+    transport_name = "websocket"
+
     def __init__(self, socket, loop: asyncio.AbstractEventLoop) -> None:
         peer = socket.remote_address[0] if socket.remote_address else "?"
         super().__init__(uuid.uuid4().hex, f"websocket:{peer}", loop)

@@ -11,12 +11,14 @@ from flask import Blueprint, Response, abort, render_template, request, url_for
 from sqlalchemy.exc import SQLAlchemyError
 
 from analytics.indicators import Indicators, indicators
+from analytics.labels import reason_label
 from analytics.plots import PLOTS, outcome_label, plot_alt, plot_png
 from analytics.projection import project, projected_up_to
 from analytics.report import channel_label, key_figures, period_label, report_csv, report_html
 from studio.web import current_settings
 
 bp = Blueprint("dashboard", __name__, url_prefix="/tableau-de-bord")
+bp.add_app_template_filter(reason_label, "motif")
 
 DEFAULT_DAYS = 30
 CHANNELS = {"": "Tous les canaux", "web": "Site web", "voice": "Téléphone"}

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import json
+import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-from sqlalchemy import MetaData, create_engine, func, select
+from sqlalchemy import MetaData, create_engine, func, select, text
 
+from accueil.pseudonyms import phone_pseudonym, sender_pseudonym
 from accueil.settings import Settings
-from analytics.projection import ProjectionReport, project
-from analytics.pseudonyms import phone_pseudonym, sender_pseudonym
+from analytics.projection import EVENTS, ProjectionReport, project, projected_up_to
 from analytics.tables import Conversation, Turn
 from kb_sync.db import session_factory
 from tests.analytics.scenario import CALLBACK_PHONE, PHONE, SENDERS, TEXTS, write_traffic
@@ -139,5 +140,39 @@ def test_concurrent_projections_count_each_conversation_once(settings: Settings)
     write_traffic(settings.conversations_db_url)
     with ThreadPoolExecutor(4) as pool:
         reports = list(pool.map(lambda _: project(settings), range(4)))
-    assert sum(r.conversations for r in reports) == 12 and sum(r.updated for r in reports) == 0
+    # The traffic's conversations dated after today are rebuilt by each projection (they have not settled), never added twice.
+    assert sum(r.conversations for r in reports) == 12
     assert len(conversations(settings)) == 12
+
+
+def test_an_event_committed_after_greater_ids_were_projected_is_still_found(settings: Settings) -> None:
+    """On PostgreSQL, a conversation saved at the same moment as another may commit its smaller ids last."""
+    url = settings.conversations_db_url
+    now = time.time()
+    save(url, "web-late", [*session_start(), *answered("je me gare où", "ask_parking")], now - 5)
+    save(url, "web-early", [*session_start(), *answered("les horaires de visite", "ask_visiting_hours")], now - 4)
+    engine = create_engine(url)
+    with engine.begin() as connection:  # web-late's transaction has not committed yet
+        late = [dict(row._mapping) for row in connection.execute(text("SELECT * FROM events WHERE sender_id = 'web-late'"))]
+        connection.execute(text("DELETE FROM events WHERE sender_id = 'web-late'"))
+    assert project(settings).conversations == 1 and [c.main_intent for c in conversations(settings)] == ["ask_visiting_hours"]
+
+    with engine.begin() as connection:  # now it has, with ids smaller than those already projected
+        connection.execute(EVENTS.insert(), late)
+    engine.dispose()
+    assert project(settings).conversations == 1
+    assert sorted(c.main_intent for c in conversations(settings)) == ["ask_parking", "ask_visiting_hours"]
+    with session_factory(settings.db_url)() as db:
+        assert db.execute(select(func.count()).select_from(Conversation)).scalar() == 2
+    assert projected_up_to(settings) == max(row["id"] for row in late) + len(late)  # the greatest id seen
+
+
+def test_settled_events_are_not_read_again(settings: Settings) -> None:
+    url = settings.conversations_db_url
+    save(url, "web-old", [*session_start(), *answered("je me gare où", "ask_parking")], time.time() - 3600)
+    assert project(settings).conversations == 1
+    save(url, "web-new", [*session_start(), *answered("les horaires de visite", "ask_visiting_hours")], time.time())
+    first = project(settings)
+    assert (first.conversations, first.updated) == (1, 0)
+    again = project(settings)  # the recent conversation is rebuilt until it settles, the old one is not read again
+    assert (again.conversations, again.updated) == (0, 1) and len(conversations(settings)) == 2

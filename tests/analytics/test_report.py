@@ -71,10 +71,10 @@ def test_the_csv_report_has_one_french_indicator_per_row(settings: Settings) -> 
     assert values["Appels évités"] == "3"
     assert values["Heures économisées"] == "0,20"  # 3 × 4 min
     assert values["ETP économisés"] == "0,0001"  # 0.2 h / 1607 h
-    assert values["Motif : request_report"] == "3" and values["Motif : ask_visiting_hours"] == "2"
+    assert values["Motif : Compte rendu d'hospitalisation"] == "3" and values["Motif : Horaires de visite"] == "2"
     assert values["Issue : répondu"] == "5" and values["Issue : rappel demandé"] == "1"
     assert values["Transferts vers le service : imagerie"] == "1"
-    assert values["Satisfaction du motif : ask_visiting_hours"] == "0,0 %"
+    assert values["Satisfaction du motif : Horaires de visite"] == "0,0 %"
     assert values["Irritant : (sans motif)"].startswith("4 (3 incompréhensions")
     assert values["Conversations le mardi"] == "5" and values["Conversations entre 9 h et 10 h"] == "5"
     assert_no_clear_identifier(text)
@@ -93,7 +93,7 @@ def test_the_html_report_is_french_and_self_contained(settings: Settings) -> Non
     assert "du 01/11/2026 au 30/11/2026 inclus · téléphone · rapport produit le 01/12/2026 à 08:00" in html
     assert re.search(r'<p class="label">Conversations</p><p class="value">4</p>', html)  # D, E, F, H
     assert re.search(r'<p class="label">Taux de résolution</p><p class="value">25,0 %</p>', html)  # E of D, E, F, H
-    assert '<td>request_report</td><td class="n">3</td>' in html
+    assert '<td>Compte rendu d&#39;hospitalisation</td><td class="n">3</td>' in html
     assert "<td>imagerie</td>" in html
     # No external resource: no src/href other than data: URIs, no script.
     assert re.findall(r'(?:src|href)="(?!data:)', html) == []

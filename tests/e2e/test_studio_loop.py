@@ -151,7 +151,8 @@ def test_the_studio_pages_have_no_serious_accessibility_violation(browser: Brows
         page.get_by_label("Identifiant").fill("redactrice")
         page.get_by_label("Mot de passe").fill(PASSWORD)
         page.get_by_role("button", name="Se connecter").click()
-        for path in ("/inbox/", "/intents/", f"/intents/{INTENT}", "/pipeline/", "/knowledge/", "/knowledge/synchronisation", "/journal/"):
+        pages = ("/inbox/", "/intents/", f"/intents/{INTENT}", "/pipeline/", "/knowledge/", "/knowledge/synchronisation", "/journal/")
+        for path in (*pages, "/tableau-de-bord/", "/rappels/"):
             page.goto(f"{studio.studio_url}{path}")
             page.add_script_tag(path=str(AXE))
             result = page.evaluate("() => axe.run(document, {runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']}})")

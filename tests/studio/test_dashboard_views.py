@@ -54,7 +54,7 @@ def test_the_dashboard_shows_the_indicators_of_the_test_traffic(editor_client) -
     assert figure(page, "etp_saved") == "0,0001"
     assert "Part des messages des patients que l&#39;assistant n&#39;a pas compris (4 sur 20)." in page
     irritants = page.split('id="irritants"')[1].split("</table>")[0]
-    assert re.findall(r"<tr><td>([^<]+)</td>", irritants) == ["(sans motif)", "ask_visiting_hours", "request_report"]
+    assert re.findall(r"<tr><td>([^<]+)</td>", irritants) == ["(sans motif)", "Horaires de visite", "Compte rendu d&#39;hospitalisation"]
     assert "<td>imagerie</td>" in page and "<td>rappel demandé</td>" in page
     # Five plots, each with a French text alternative giving its values, served with the same parameters.
     images = re.findall(r'<img src="([^"]+)" alt="([^"]+)"', page)

@@ -1,6 +1,6 @@
 """Pseudonymised identifiers: sender ids and phone numbers become keyed hashes (HMAC-SHA256).
 
-The analytics tables never hold an identifier in clear: the same person gets the same
+The analytics tables and the contact history never hold an identifier in clear: the same person gets the same
 pseudonym (so recontacts can be counted and contacts found again from a phone number),
 and nobody without the secret (`settings.analytics_secret`, or a random one generated once
 into VAR_DIR/analytics_secret, readable by this user only) can tell who it is.
@@ -10,34 +10,20 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import os
 import re
-import secrets
-from pathlib import Path
 
+from accueil.secret_files import generated_secret
 from accueil.settings import Settings
 
 
 def analytics_secret(settings: Settings) -> str:
     """The configured secret, or one generated once and kept in VAR_DIR (mode 600)."""
-    if settings.analytics_secret:
-        return settings.analytics_secret
-    path = settings.var_dir / "analytics_secret"
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:  # another process wrote it meanwhile
-            pass
-        else:
-            with os.fdopen(fd, "w") as handle:
-                handle.write(secrets.token_urlsafe(48))
-    return Path(path).read_text().strip()
+    return settings.analytics_secret or generated_secret(settings.var_dir / "analytics_secret")
 
 
 def normalise_phone(value: str | None) -> str | None:
     """A phone number in E.164 ('+33612345678' for '06 12 34 56 78', '0033 6…', '+33 (0)6…' or 'sip:0612345678@pbx'),
-    other international numbers as '+' and their digits; None when there is no number (anonymous caller)."""
+    other international numbers as '+' and their digits; None when there is no number (anonymous caller, a web call)."""
     if not value:
         return None
     text = str(value).strip()
@@ -45,9 +31,11 @@ def normalise_phone(value: str | None) -> str | None:
     if match:
         text = match.group(1)
     text = text.replace("(0)", "")
+    if re.search(r"[^\d\s+().\-/]", text):  # 'anonymous', 'websocket:127.0.0.1': not a phone number
+        return None
     international = text.lstrip().startswith("+")
     digits = re.sub(r"\D", "", text)
-    if not digits:
+    if not 6 <= len(digits) <= 17:
         return None
     if digits.startswith("00"):
         digits, international = digits[2:], True

@@ -1,0 +1,21 @@
+"""Secrets generated once on first use and kept in a file readable by this user only (mode 600)."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+
+def generated_secret(path: Path) -> str:
+    """The secret kept in `path`, generated at random the first time (several processes may ask at once)."""
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:  # another process wrote it meanwhile
+            pass
+        else:
+            with os.fdopen(fd, "w") as handle:
+                handle.write(secrets.token_urlsafe(48))
+    return Path(path).read_text().strip()

@@ -1,0 +1,30 @@
+"""`GET /metrics`: Accueil's Prometheus metrics, every process added up (`accueil.metrics`).
+
+Outside the login (Prometheus has no account); with `ACCUEIL_METRICS_TOKEN` set, the
+request must carry `Authorization: Bearer <token>`.
+"""
+
+from __future__ import annotations
+
+import hmac
+
+from flask import Response, request
+from prometheus_client import CONTENT_TYPE_LATEST
+
+from accueil.metrics import render
+from accueil.settings import Settings
+
+
+def authorised(settings: Settings) -> bool:
+    if not settings.metrics_token:
+        return True
+    given = request.headers.get("Authorization", "")
+    return hmac.compare_digest(given.encode(), f"Bearer {settings.metrics_token}".encode())
+
+
+def metrics_response(settings: Settings) -> Response:
+    if not authorised(settings):
+        return Response("Jeton manquant ou invalide.\n", status=401, mimetype="text/plain", headers={"WWW-Authenticate": "Bearer"})
+    response = Response(render(settings.metrics_dir), content_type=CONTENT_TYPE_LATEST)
+    response.headers["Cache-Control"] = "no-store"
+    return response

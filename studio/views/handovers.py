@@ -1,0 +1,28 @@
+"""The « Rappels et transferts » page: the callback requests to make and the transfers made, with their summaries."""
+
+from __future__ import annotations
+
+from flask import Blueprint, render_template, request
+
+from studio.handovers import handover_requests, services
+from studio.web import current_settings
+
+bp = Blueprint("handovers", __name__, url_prefix="/rappels")
+PERIODS = (1, 7, 14, 30, 90)
+
+
+@bp.get("/")
+def index():
+    settings = current_settings()
+    days = request.args.get("jours", type=int)
+    days = days if days in PERIODS else 14
+    known = services(settings)
+    service = request.args.get("service") if request.args.get("service") in known else None
+    return render_template(
+        "handovers/index.html",
+        requests=handover_requests(settings, days, service),
+        days=days,
+        periods=PERIODS,
+        service=service or "",
+        services=known,
+    )
