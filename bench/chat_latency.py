@@ -1,9 +1,10 @@
 """Benchmark: training time, startup time and REST webhook latency (p50/p95) of the assistant.
 
 Run with `make bench` (or `uv run python bench/chat_latency.py --messages 200`).
-It trains a fresh model into a temporary folder, starts the action server and
-Rasa on free ports against a fresh demo knowledge base, sends French questions
-one after the other, and prints the figures.
+It trains a fresh model into a temporary folder (or takes `--model`), starts the
+action server and Rasa on free ports against a fresh demo knowledge base and
+conversation store (SQLite, with the metrics' event broker, as `accueil run`
+does), sends French questions one after the other, and prints the figures.
 """
 
 from __future__ import annotations
@@ -45,6 +46,7 @@ QUESTIONS = [
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--messages", type=int, default=200, help="messages to time (default 200)")
+    parser.add_argument("--model", type=Path, help="a trained model to serve instead of training one (no training time)")
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -54,11 +56,15 @@ def main() -> None:
         settings = Settings(db_url=f"sqlite:///{var / 'kb.db'}", var_dir=var, rasa_port=free_port(), actions_port=free_port())
         sync(open_source(settings.kb_source, settings.http_cache_dir), settings.db_url)
 
-        print("Training a fresh model…", flush=True)
-        training = train_if_needed(settings, force=True, out_dir=var / "models", quiet=True)
+        if args.model:
+            model, training_seconds = args.model.resolve(), None
+        else:
+            print("Training a fresh model…", flush=True)
+            training = train_if_needed(settings, force=True, out_dir=var / "models", quiet=True)
+            model, training_seconds = training.model, training.seconds
 
         started = time.perf_counter()
-        processes = [action_server(settings, settings.log_dir), rasa_server(settings, training.model, settings.log_dir)]
+        processes = [action_server(settings, settings.log_dir), rasa_server(settings, model, settings.log_dir)]
         with running(processes, timeout=settings.startup_timeout):
             startup = time.perf_counter() - started
             url = f"http://{settings.host}:{settings.rasa_port}/webhooks/rest/webhook"
@@ -73,7 +79,8 @@ def main() -> None:
                 response.raise_for_status()
                 latencies.append((time.perf_counter() - began) * 1000)
 
-    print(f"training time      {training.seconds:8.1f} s")
+    if training_seconds is not None:
+        print(f"training time      {training_seconds:8.1f} s")
     print(f"startup time       {startup:8.1f} s  (action server + Rasa, until both answer)")
     print(f"messages           {len(latencies):8d}")
     print(f"latency p50        {statistics.median(latencies):8.1f} ms")

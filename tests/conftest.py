@@ -158,7 +158,19 @@ def trained_model(e2e_settings: Settings) -> Path:
     recorded as the deployed model, as `accueil run` does on a first start."""
     from accueil.deployment import model_to_serve
 
-    return model_to_serve(e2e_settings, by="tests")
+    # Rasa's own training cache, kept on this machine across test sessions and clean clones (as uv keeps its
+    # packages): when the inputs did not change, `rasa train` restores the trained components from it in about
+    # a minute instead of training them again (15 to 20 minutes on 2 cores). The studio's trainings in the
+    # tests do not use it, so the editors' loop is timed with a real fine-tuning.
+    previous = os.environ.get("RASA_CACHE_DIRECTORY")
+    os.environ["RASA_CACHE_DIRECTORY"] = os.environ.get("ACCUEIL_TEST_RASA_CACHE", str(Path.home() / ".cache" / "accueil" / "rasa"))
+    try:
+        return model_to_serve(e2e_settings, by="tests")
+    finally:
+        if previous is None:
+            os.environ.pop("RASA_CACHE_DIRECTORY", None)
+        else:
+            os.environ["RASA_CACHE_DIRECTORY"] = previous
 
 
 @pytest.fixture(scope="session")

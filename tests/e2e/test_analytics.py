@@ -22,6 +22,7 @@ from analytics.projection import project
 from analytics.tables import Conversation
 from kb_sync.db import get_engine, session_factory
 from tests.e2e.test_dialogues import Conversation as Chat
+from tests.e2e.test_dialogues import request_callback
 from tests.e2e.test_phone_calls import conversation, new_calls, wait_idle
 from tests.e2e.test_rest_questions import contains
 from tests.e2e.test_voice_calls import greeted, is_bot
@@ -118,11 +119,7 @@ def silent_wav(path, seconds: float):
 
 def test_a_patient_known_from_a_web_callback_is_greeted_with_it_on_the_phone(e2e_settings, rasa_url, voice_url, tmp_path) -> None:
     web = Chat(rasa_url)
-    web.say("comment je peux payer ma facture ?")
-    assert contains(web.text("je voudrais être rappelé"), "fermé en ce moment")
-    web.text("Jeanne Martin")
-    web.text("06 98 76 54 32")
-    assert contains(web.text("une question sur ma facture"), "06 98 76 54 32")
+    assert contains(request_callback(web, "06 98 76 54 32"), "06 98 76 54 32")
 
     since = time.time()
     caller = Baresip(tmp_path, silent_wav(tmp_path / "silence.wav", 14.0), user="0698765432")

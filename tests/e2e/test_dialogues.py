@@ -35,6 +35,16 @@ class Conversation:
         return answer_text(self.say(message))
 
 
+def request_callback(chat: Conversation, phone: str, reason: str = "je n'ai pas reçu ma facture de novembre") -> str:
+    """A question on a bill, then a callback request (the services are closed at 22:00): the name, `phone`, the
+    reason; returns the confirmation."""
+    chat.say("comment je peux payer ma facture ?")
+    assert contains(chat.text("je voudrais parler à un conseiller"), "fermé en ce moment")
+    assert contains(chat.text("Jeanne Martin"), "numéro de téléphone")
+    chat.text(phone)
+    return chat.text(reason)
+
+
 def stored(db_url: str, model, sender: str) -> list:
     with session_factory(db_url)() as session:
         return list(session.execute(select(model).where(model.sender_id == sender)).scalars())

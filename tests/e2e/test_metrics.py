@@ -14,6 +14,7 @@ import pytest
 
 from studio.app import create_app
 from tests.e2e.test_dialogues import Conversation as Chat
+from tests.e2e.test_dialogues import request_callback
 from tests.e2e.test_rest_questions import contains
 from tests.e2e.test_voice_calls import french_speech, greeted
 from tests.test_metrics_broker import samples
@@ -61,12 +62,7 @@ def test_web_messages_fallbacks_handovers_and_emergencies_are_counted(e2e_settin
     assert metrics.change("accueil_fallbacks_total", channel="web") == 1
 
     metrics.mark()
-    callback = Chat(rasa_url)
-    callback.say("comment je peux payer ma facture ?")
-    assert contains(callback.text("je voudrais parler à un conseiller"), "fermé en ce moment")
-    callback.text("Jeanne Martin")
-    callback.text("zéro six douze trente quatre cinquante six soixante dix huit")
-    assert contains(callback.text("je n'ai pas reçu ma facture de novembre"), "Jeanne Martin")
+    assert contains(request_callback(Chat(rasa_url), "zéro six douze trente quatre cinquante six soixante dix huit"), "Jeanne Martin")
     assert metrics.change("accueil_messages_total", channel="web") == 5
     assert metrics.change("accueil_handovers_total", channel="web", kind="callback") == 1
     assert metrics.change("accueil_handovers_total", channel="web", kind="transfer") == 0
