@@ -172,8 +172,22 @@ def cmd_eval(args: argparse.Namespace) -> int:
     if "cross_validation" in summary:
         cv = summary["cross_validation"]
         console.print(f"Validation croisée en {cv['folds']} plis : F1 macro intentions {cv['intent_macro_f1']:.3f}, entités {cv['entity_macro_f1']:.3f}")
+    conversations_ok = True
+    if args.conversations:
+        from accueil.conversations import TARGET_SUCCESS, measure
+
+        with console.status("Conversations de test…") as status:
+            conv = measure(settings, model, args.out / "conversations", progress=lambda done, total: status.update(f"Conversations de test : {done}/{total}…"))
+        conversations_ok = conv["conversation_success"] >= TARGET_SUCCESS
+        console.print(
+            f"Conversations de test ({conv['conversations']}, jamais apprises) : réussies {conv['conversation_success']:.1%} "
+            f"(objectif ≥ {TARGET_SUCCESS:.0%}), tours justes {conv['turn_accuracy']:.1%}"
+        )
+        for style, figures in conv["by_style"].items():
+            console.print(f"  {style:<6} conversations {figures['conversation_success']:.1%}, tours {figures['turn_accuracy']:.1%}")
+        console.print(f"Conversations échouées : {args.out / 'conversations' / 'failed.md'}")
     console.print(f"Rapports : {result.out_dir}")
-    return 0 if result.meets_targets else 2
+    return 0 if result.meets_targets and conversations_ok else 2
 
 
 class _StatusProgress:
@@ -215,11 +229,17 @@ def _print_comparison(candidate, production) -> None:
             return "—"
         return f"{figures.emergency_checked - len(figures.emergency_misses)}/{figures.emergency_checked}"
 
+    def conversations(figures) -> str:
+        if figures is None or figures.conversations is None:
+            return "—"
+        return f"{figures.conversations_ok}/{figures.conversations}"
+
     table = Table("jeu de test réservé", "en production", "nouveau modèle", "écart", box=None)
     for key, label in FIGURE_LABELS:
         new, old = getattr(candidate, key), getattr(production, key) if production else None
         table.add_row(label, figure(old), figure(new), points(new - old) if new is not None and old is not None else "—")
     table.add_row("phrases d'urgence reconnues", emergencies(production), emergencies(candidate), "")
+    table.add_row("conversations de test réussies", conversations(production), conversations(candidate), "")
     console.print(table)
     if production is not None:
         changed = [
@@ -602,9 +622,13 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--force", action="store_true", help="train even if the model is up to date")
     train.set_defaults(func=cmd_train)
 
-    evaluation = commands.add_parser("eval", help="evaluate the NLU on the held-out set and in cross-validation")
+    evaluation = commands.add_parser("eval", help="evaluate the NLU (held-out set, cross-validation) and the held-out conversations")
     evaluation.add_argument("--out", type=Path, default=Path("reports") / "eval", help="report folder (default reports/eval)")
     evaluation.add_argument("--folds", type=int, default=5, help="cross-validation folds; 0 to skip it (default 5)")
+    evaluation.add_argument(
+        "--no-conversations", dest="conversations", action="store_false",
+        help="skip the held-out conversations (tests/conversations), which run the model with its action server",
+    )  # fmt: skip
     evaluation.set_defaults(func=cmd_eval)
 
     deploy = commands.add_parser("deploy", help="validate, train (in full, if the data changed), evaluate, gate, then load into Rasa")

@@ -97,8 +97,31 @@ def check_article_rules(settings: Settings) -> list[str]:
     return problems
 
 
+MIN_SENTENCE_WORDS = 5
+
+
+def check_conversations_never_trained(training: list[tuple[str, str]], conversations: list[dict]) -> list[str]:
+    """The held-out conversations measure sentences the model never saw: none may be a training example
+    (but short fragments such as "et le samedi ?", which any two writers share)."""
+    trained = {plain(text) for _, text in training}
+    return [
+        f"La phrase « {turn['user']} » de la conversation de test « {conversation['id']} » est aussi un exemple "
+        "d'entraînement : retirez-la des exemples."
+        for conversation in conversations
+        for turn in conversation["turns"]
+        if len(plain(turn["user"]).split()) >= MIN_SENTENCE_WORDS and plain(turn["user"]) in trained
+    ]
+
+
 def run_checks(settings: Settings) -> list[str]:
     """All of Accueil's own checks on the settings' NLU data, held-out set, rules and knowledge base sources."""
     training = load_examples(settings.nlu_dir)
     held_out = load_examples(settings.nlu_holdout_dir)
-    return check_example_counts(training, held_out) + check_held_out_never_trained(training, held_out) + check_article_rules(settings)
+    from accueil.conversations import load
+
+    return (
+        check_example_counts(training, held_out)
+        + check_held_out_never_trained(training, held_out)
+        + check_conversations_never_trained(training, load())
+        + check_article_rules(settings)
+    )

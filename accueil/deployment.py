@@ -4,7 +4,8 @@ Used by the studio's pipeline jobs and by `accueil deploy`, `accueil rollback` a
   * `validate`: `rasa data validate` (as `make validate`) and Accueil's own checks (accueil.data_checks);
   * `build_candidate`: fine-tunes the production model when only examples of existing intents changed, else
     trains in full (or reuses an up-to-date model file); evaluates it on the held-out set, and checks that
-    every emergency sentence is still recognised, with one model load (accueil.evaluation);
+    every emergency sentence is still recognised, with one model load (accueil.evaluation); then puts the
+    held-out conversations to it (accueil.conversations);
   * `production_figures`: the production model's figures, measured again only when the held-out set changed;
   * `deploy`: the gate (accueil.gate) unless forced, then `PUT /model` to the running Rasa server;
   * `rollback`: the previous model back into production;
@@ -174,10 +175,13 @@ def record(
 
 
 def holdout_fingerprint(settings: Settings) -> str:
-    folder = settings.nlu_holdout_dir
+    """The version of what a model is measured on: the NLU held-out set and the held-out conversations."""
+    from accueil.conversations import CONVERSATIONS_DIR
+
     digest = hashlib.sha256()
-    for path in sorted(p for p in folder.rglob("*") if p.is_file() and p.suffix in (".yml", ".yaml", ".md", ".json")):
-        digest.update(str(path.relative_to(folder)).encode() + b"\0" + path.read_bytes() + b"\0")
+    for folder in (settings.nlu_holdout_dir, *([CONVERSATIONS_DIR] if settings.gate_conversations else [])):
+        for path in sorted(p for p in folder.rglob("*") if p.is_file() and p.suffix in (".yml", ".yaml", ".md", ".json")):
+            digest.update(str(path.relative_to(folder)).encode() + b"\0" + path.read_bytes() + b"\0")
     return digest.hexdigest()[:16]
 
 
@@ -261,6 +265,14 @@ def evaluate_model(
         (progress or NoProgress()).log(str(exc))
         raise DeploymentError(f"L'évaluation du modèle {model.name} a échoué : sa sortie est dans {out_dir / 'holdout.log'}.") from exc
     figures = figures_from_evaluation(evaluation, sentences)
+    if settings.gate_conversations:
+        from dataclasses import replace
+
+        from accueil.conversations import measure
+
+        (progress or NoProgress()).log(f"Conversations de test avec {model.name}…")
+        summary = measure(settings, model, out_dir / "conversations")
+        figures = replace(figures, conversations=summary["conversations"], conversations_ok=summary["conversations_ok"])
     store_evaluation(settings, figures, holdout, out_dir)
     return figures
 

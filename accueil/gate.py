@@ -3,7 +3,9 @@
 A pure function of two models' figures on the held-out set: no file, no database, no Rasa.
 Rules:
   * every emergency example (training data and held-out set) must still be recognised as `emergency`;
-  * the held-out intent macro-F1 may not drop by more than `MAX_F1_DROP` (1 point) below production's.
+  * the held-out intent macro-F1 may not drop by more than `MAX_F1_DROP` (1 point) below production's;
+  * the held-out conversations (accueil.conversations): the candidate may not lose more than
+    `MAX_CONVERSATIONS_LOST` of those production gets right, nor fall below the target when production met it.
 Without a production model, only the emergency rule applies.
 """
 
@@ -19,6 +21,9 @@ FIGURE_LABELS = (
     ("intent_accuracy", "exactitude des intentions"),
 )
 MAX_F1_DROP = 0.01  # one point of macro-F1
+# One conversation: two trainings of the same data differ by about that much; more is a model that got worse.
+MAX_CONVERSATIONS_LOST = 1
+TARGET_CONVERSATION_SUCCESS = 0.90
 _EPSILON = 1e-9
 
 
@@ -42,6 +47,12 @@ class ModelFigures:
     per_intent_f1: dict[str, float] = field(default_factory=dict)
     emergency_checked: int | None = None
     emergency_misses: tuple[EmergencyMiss, ...] | None = None
+    conversations: int | None = None  # held-out conversations put to the model (None: not measured)
+    conversations_ok: int | None = None  # those whose every turn was right
+
+    @property
+    def conversation_success(self) -> float | None:
+        return self.conversations_ok / self.conversations if self.conversations else None
 
     def as_dict(self) -> dict:
         data = asdict(self)
@@ -60,6 +71,8 @@ class ModelFigures:
             per_intent_f1={k: float(v) for k, v in (data.get("per_intent_f1") or {}).items()},
             emergency_checked=data.get("emergency_checked"),
             emergency_misses=None if misses is None else tuple(EmergencyMiss(**miss) for miss in misses),
+            conversations=data.get("conversations"),
+            conversations_ok=data.get("conversations_ok"),
         )
 
 
@@ -117,6 +130,25 @@ def _f1_reasons(candidate: ModelFigures, production: ModelFigures) -> tuple[bool
     return True, [f"F1 macro des intentions sur le jeu de test réservé : {figures} (baisse tolérée : {_tolerance()} au plus)."]
 
 
+def percent(value: float) -> str:
+    return f"{french_number(value * 100, 1)} %"
+
+
+def _conversation_reasons(candidate: ModelFigures, production: ModelFigures) -> tuple[bool, list[str]]:
+    if candidate.conversations is None or production.conversations is None or candidate.conversations != production.conversations:
+        return True, []
+    lost = production.conversations_ok - candidate.conversations_ok
+    figures = (
+        f"{production.conversations_ok}/{production.conversations} ({percent(production.conversation_success)}) en production → "
+        f"{candidate.conversations_ok}/{candidate.conversations} ({percent(candidate.conversation_success)}) pour le nouveau modèle"
+    )
+    below = candidate.conversation_success < TARGET_CONVERSATION_SUCCESS <= production.conversation_success
+    if lost > MAX_CONVERSATIONS_LOST or below:
+        why = "sous l'objectif de " + percent(TARGET_CONVERSATION_SUCCESS) if below else f"{lost} conversations perdues"
+        return False, [f"Le nouveau modèle réussit moins de conversations de test : {figures}, {why} (perte tolérée : {MAX_CONVERSATIONS_LOST} au plus)."]
+    return True, [f"Conversations de test réussies : {figures} (perte tolérée : {MAX_CONVERSATIONS_LOST} au plus)."]
+
+
 def gate(candidate: ModelFigures, production: ModelFigures | None) -> Verdict:
     """Whether `candidate` may replace `production` (None: no model in production yet), with the reasons."""
     emergency_ok, reasons = _emergency_reasons(candidate)
@@ -125,6 +157,7 @@ def gate(candidate: ModelFigures, production: ModelFigures | None) -> Verdict:
         reasons.append("Aucun modèle en production : seule la règle des urgences vitales s'applique.")
     else:
         f1_ok, f1_reasons = _f1_reasons(candidate, production)
-        passed = passed and f1_ok
-        reasons = f1_reasons + reasons
+        conversations_ok, conversation_reasons = _conversation_reasons(candidate, production)
+        passed = passed and f1_ok and conversations_ok
+        reasons = f1_reasons + conversation_reasons + reasons
     return Verdict(passed=passed, reasons=reasons)

@@ -1,7 +1,7 @@
 """Rasa's HTTP API as Accueil uses it: the token, the loaded model (`GET /status`) and loading a model (`PUT /model`).
 
-`accueil run` starts Rasa with `--enable-api --auth-token TOKEN`. Unless ACCUEIL_RASA_API_TOKEN is set, the
-token is generated at each start and kept in VAR_DIR/rasa_api_token (mode 600), where `accueil deploy`,
+`accueil run` starts Rasa with its API open and this token (given through the environment, never on the command
+line: `accueil.rasa_launch`). Unless ACCUEIL_RASA_API_TOKEN is set, the token is generated at each start and kept in VAR_DIR/rasa_api_token (mode 600), where `accueil deploy`,
 `accueil rollback` and the studio, which run in other processes, read it.
 """
 
@@ -30,7 +30,7 @@ class RasaNotRunning(RasaApiError):
 
 def new_api_token(settings: Settings) -> str:
     """A fresh token written to VAR_DIR/rasa_api_token (readable by this user only); for `accueil run`."""
-    token = secrets.token_urlsafe(24)
+    token = secrets.token_hex(24)  # [0-9a-f] only: nothing a command line or a URL could misread
     path = settings.rasa_api_token_file
     path.parent.mkdir(parents=True, exist_ok=True)
     temporary = path.with_name(path.name + ".tmp")

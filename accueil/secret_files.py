@@ -5,6 +5,10 @@ from __future__ import annotations
 import os
 import secrets
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from accueil.settings import Settings
 
 
 def generated_secret(path: Path) -> str:
@@ -19,3 +23,9 @@ def generated_secret(path: Path) -> str:
             with os.fdopen(fd, "w") as handle:
                 handle.write(secrets.token_urlsafe(48))
     return Path(path).read_text().strip()
+
+
+def voice_webhook_secret(settings: "Settings") -> str:
+    """The secret the voice gateway sends to Rasa's voice webhook (and only it knows): ACCUEIL_VOICE_WEBHOOK_SECRET,
+    else a random one kept in VAR_DIR/voice_webhook_secret. `accueil run` gives the same one to both processes."""
+    return settings.voice_webhook_secret or generated_secret(settings.var_dir / "voice_webhook_secret")

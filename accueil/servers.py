@@ -17,6 +17,8 @@ import requests
 
 from accueil.metrics import MULTIPROC_ENV, process_stopped
 from accueil.rasa_endpoints import write_endpoints
+from accueil.rasa_launch import TOKEN_ENV
+from accueil.secret_files import voice_webhook_secret
 from accueil.settings import Settings
 
 
@@ -102,21 +104,28 @@ def action_server(settings: Settings, log_dir: Path) -> ManagedProcess:
 
 
 def rasa_server(settings: Settings, model: Path, log_dir: Path) -> ManagedProcess:
+    """`rasa run` through `accueil.rasa_launch`, which opens the API with the token it finds in its environment:
+    a command line is readable by every local user (`ps`), a process's environment by the same user only.
+    The voice channel gets the secret only the voice gateway knows."""
+    env = settings.rasa_environment()
+    env.pop(TOKEN_ENV, None)
+    if settings.rasa_api_token:
+        env[TOKEN_ENV] = settings.rasa_api_token
+    env["ACCUEIL_VOICE_WEBHOOK_SECRET"] = voice_webhook_secret(settings)
     return ManagedProcess(
         name="Rasa server",
         command=[
-            sys.executable, "-m", "rasa", "run",
+            sys.executable, "-m", "accueil.rasa_launch", "run",
             "--model", str(model),
             "--endpoints", str(write_endpoints(settings)),
             "--credentials", str(settings.bot_dir / "credentials.yml"),
             "--interface", settings.host,
             "--port", str(settings.rasa_port),
             "--cors", *settings.allowed_origins,
-            *(["--enable-api", "--auth-token", settings.rasa_api_token] if settings.rasa_api_token else []),
         ],  # fmt: skip
         ready_url=f"http://{settings.host}:{settings.rasa_port}/",
         log_path=log_dir / "rasa.log",
-        env=settings.rasa_environment(),
+        env=env,
         cwd=settings.bot_dir.parent,
     )
 
@@ -167,6 +176,7 @@ def voice_gateway(settings: Settings, log_dir: Path) -> list[ManagedProcess]:
     write_phrase_list(settings.nlu_dir, settings.db_url, phrases)
     env = settings.rasa_environment()
     env.update(settings.as_environment())
+    env["ACCUEIL_VOICE_WEBHOOK_SECRET"] = voice_webhook_secret(settings)  # the one the Rasa server gets
     return [
         ManagedProcess(
             name="voice gateway" + (f" {line + 1}" if line else ""),

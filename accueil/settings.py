@@ -42,6 +42,11 @@ class Settings(BaseSettings):
         default=None,
         description="Token of Rasa's HTTP API (conversations, model loading); the API stays closed when unset.",
     )
+    voice_webhook_secret: Optional[str] = Field(
+        default=None,
+        description="Secret the voice gateway sends to Rasa's voice webhook, which refuses any other caller; "
+        "default: a random one kept in VAR_DIR/voice_webhook_secret.",
+    )
     web_port: int = Field(default=8080, description="Port of the web server: the widget's files and the demo page.")
     cors_origins: list[str] = Field(
         default_factory=list,
@@ -58,6 +63,11 @@ class Settings(BaseSettings):
     max_message_length: int = Field(default=1000, description="Longest patient message accepted, in characters.")
     var_dir: Path = Field(default=PROJECT_ROOT / "var", description="Runtime state: the SQLite database, logs.")
     startup_timeout: float = Field(default=300.0, description="Seconds to wait for the servers to be ready.")
+    gate_conversations: bool = Field(
+        default=True,
+        description="The deployment gate also puts the held-out conversations (tests/conversations) to each model: "
+        "a model that loses conversations is refused.",
+    )
     log_level: str = Field(default="INFO")
     vosk_model: str = Field(default="vosk-model-small-fr-0.22", description="Vosk model of the voice gateway (voice_gateway/models.yml).")
     piper_voice: str = Field(default="fr_FR-siwis-medium", description="Piper voice of the voice gateway (voice_gateway/models.yml).")

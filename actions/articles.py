@@ -1,51 +1,25 @@
-"""Answers that are an editor's article, read as written, and articles found by search."""
+"""The actions that answer with an editor's article: the article of the intent's call reason, or one the patient opened."""
 
 from __future__ import annotations
 
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.base import Events, KnowledgeAction, ask_feedback, latest_entity, no_question, with_update_date
+from accueil.settings import get_settings
+from actions.aspects import asked_aspects
+from actions.base import Events, KnowledgeAction, ask_feedback, latest_entity, no_question
 from actions.call_reasons import CALL_REASONS
 from actions.kb_repository import KnowledgeBase
-from kb_sync.search_index import SearchHit
-
-
-def article_buttons(hits: list[SearchHit] | dict[str, str]) -> list[dict]:
-    """Buttons that open articles: from search hits, or from {slug: title}."""
-    pairs = [(h.slug, h.title) for h in hits] if isinstance(hits, list) else list(hits.items())
-    return [{"title": title, "payload": f'/show_article{{"article":"{slug}"}}'} for slug, title in pairs]
-
-
-# When the intent's own answer stayed general, an article is offered only if it holds
-# at least this many terms of the question: one shared word is too often chance.
-SPECIFIC_MATCH = 2
-
-
-def offer_found_articles(dispatcher: CollectingDispatcher, kb: KnowledgeBase, question: str, intro: str, min_matched: int = 1) -> bool:
-    """Offer, as buttons, the articles a search finds holding `min_matched` terms of the question."""
-    hits = [hit for hit in kb.search(question) if hit.matched >= min_matched]
-    if hits:
-        dispatcher.utter_message(text=intro, buttons=article_buttons(hits))
-    return bool(hits)
-
-
-def say_article(dispatcher: CollectingDispatcher, kb: KnowledgeBase, slug: str, related: bool = True, addendum: str | None = None) -> bool:
-    """Say the article (and `addendum`), then offer its related ones; False when it does not exist."""
-    article = kb.article(slug)
-    if article is None:
-        return False
-    others = kb.titles(list(article.related)) if related and article.related else {}
-    text = with_update_date(article.body, article)
-    dispatcher.utter_message(text=f"{text}\n\n{addendum}" if addendum else text)
-    if others:
-        dispatcher.utter_message(text="À voir aussi :", buttons=article_buttons(others))
-    return True
+from actions.opening_hours import named_place_addendum
+from actions.say import contact_lines, directory_items, say_article
+from actions.time_expressions import time_asked
 
 
 class ActionAnswerArticle(KnowledgeAction):
     """The article of the latest intent's call reason (`actions.call_reasons.ARTICLE_INTENTS`),
     and the hours of a place the question names ("régler à la caisse" → the billing office's hours)."""
+
+    answers_questions = True
 
     def name(self) -> str:
         return "action_answer_article"
@@ -55,10 +29,20 @@ class ActionAnswerArticle(KnowledgeAction):
         reason = CALL_REASONS.get(intent)
         if reason is None or reason.article is None:
             raise LookupError(f"no article for intent {intent!r}")
-        from actions.opening_hours import named_place_hours  # opening_hours builds on this module
-
-        hours = named_place_hours(kb, latest_entity(tracker, "place"))
-        if not say_article(dispatcher, kb, reason.article, addendum=f"Horaires : {hours}" if hours else None):
+        # The place's hours, or yes or no for the time asked ("payer à la caisse en fin d'après-midi ?"): the place
+        # named, or the service of the call reason when only a time is.
+        message = tracker.latest_message.get("text") or ""
+        place = latest_entity(tracker, "place") or (reason.service if time_asked(message, get_settings().now()) else None)
+        addendum = named_place_addendum(kb, place, message, latest_entity(tracker, "day"))
+        if place and any(a.name in ("who", "online") for a in asked_aspects(message)):
+            # "le numéro de la radio pour un rendez-vous" : the service's phone and e-mail too.
+            named = next((p.name for p in kb.places() if p.slug == place), place)
+            contact = contact_lines(kb, CALL_REASONS["ask_service_contact"].article, named)
+            addendum = "\n".join(filter(None, [addendum, *contact])) or None
+        items = directory_items(kb, reason.article, message)
+        if items:
+            dispatcher.utter_message(text="\n".join(items + ([addendum] if addendum else [])))
+        elif not say_article(dispatcher, kb, reason.article, addendum=addendum):
             raise LookupError(f"article {reason.article!r} missing from the knowledge base")
         return ask_feedback(dispatcher)
 

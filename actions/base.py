@@ -2,7 +2,9 @@
 
 It needs nothing from the domain but the response `utter_kb_unavailable`.
 It runs the blocking database reads in a worker thread and turns any
-failure into a polite French answer. (Vital emergencies never reach these
+failure into a polite French answer. A short follow-up on another aspect of
+the previous topic is answered from that topic (`actions.topic`) whatever
+action the NLU's intent led to. (Vital emergencies never reach these
 actions: `bot.vital_emergency` reroutes them in the NLU.)
 """
 
@@ -20,8 +22,10 @@ from rasa_sdk.executor import CollectingDispatcher
 from accueil.metrics import count_error
 from actions import contacts
 from actions.channel import for_voice, is_voice
-from actions.french_text import format_date
-from actions.kb_repository import ArticleInfo, KnowledgeBase, get_knowledge_base
+from actions.context import ANSWERED_TOPIC
+from actions.kb_repository import KnowledgeBase, get_knowledge_base
+from actions.second_question import answered_articles, second_answer
+from actions.topic import aspect_follow_up
 
 log = logging.getLogger(__name__)
 
@@ -30,6 +34,10 @@ Events = list[dict[str, Any]]
 
 class KnowledgeAction(Action, metaclass=ABCMeta):
     """Answers from the knowledge base; subclasses implement `answer` (blocking, in a thread)."""
+
+    # Actions that answer a patient's question: a follow-up on the previous topic or a second question may
+    # be answered instead or as well (not the handover, the feedback or the forms' steps).
+    answers_questions = False
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> Events:
         try:
@@ -45,7 +53,16 @@ class KnowledgeAction(Action, metaclass=ABCMeta):
         return events
 
     def _answer_and_remember(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> Events:
-        events = self.answer(dispatcher, tracker, get_knowledge_base())
+        kb = get_knowledge_base()
+        follow_up = aspect_follow_up(tracker, kb) if self.answers_questions else None
+        if follow_up:
+            topic, lines = follow_up
+            dispatcher.utter_message(text="\n".join(lines))
+            events = [SlotSet(ANSWERED_TOPIC, topic), *ask_feedback(dispatcher)]
+        else:
+            events = self.answer(dispatcher, tracker, kb)
+            if self.answers_questions:
+                _add_second_answer(dispatcher, tracker, kb, answered_topic(tracker, events))
         contacts.remember_safely(tracker)  # an identified person's contact history gets this question
         return events
 
@@ -56,6 +73,23 @@ class KnowledgeAction(Action, metaclass=ABCMeta):
     @abstractmethod
     def answer(self, dispatcher: CollectingDispatcher, tracker: Tracker, kb: KnowledgeBase) -> Events:
         """Write the answer with `dispatcher`; return the events to apply."""
+
+
+def answered_topic(tracker: Tracker, events: Events) -> str | None:
+    """The intent the answer was about: the NLU's, unless the answer says another (`ANSWERED_TOPIC`)."""
+    said = [e.get("value") for e in events if e.get("event") == "slot" and e.get("name") == ANSWERED_TOPIC]
+    return said[-1] if said and said[-1] else (tracker.latest_message.get("intent") or {}).get("name")
+
+
+def _add_second_answer(dispatcher: CollectingDispatcher, tracker: Tracker, kb: KnowledgeBase, first: str | None) -> None:
+    """A second question in the same message gets its answer too, after the first one's text and before
+    what the first answer offers (related articles, "did it help?")."""
+    extra = second_answer(tracker, kb, first, answered_articles(first))
+    if extra:
+        said = CollectingDispatcher()
+        said.utter_message(text=f"Pour votre autre question : {extra}")
+        at = next((i for i, m in enumerate(dispatcher.messages) if i and (m.get("buttons") or m.get("response"))), len(dispatcher.messages))
+        dispatcher.messages.insert(at, said.messages[0])
 
 
 def ask_feedback(dispatcher: CollectingDispatcher) -> Events:
@@ -72,10 +106,3 @@ def no_question() -> Events:
 def latest_entity(tracker: Tracker, entity: str) -> str | None:
     """The value of `entity` in the patient's latest message, if the NLU found one."""
     return next(tracker.get_latest_entity_values(entity), None)
-
-
-def with_update_date(text: str, article: ArticleInfo) -> str:
-    """Adds the date of the information when the editor asked for it in the article."""
-    if article.show_updated_at:
-        return f"{text}\n\nInformation mise à jour le {format_date(article.updated_at)}."
-    return text

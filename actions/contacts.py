@@ -1,7 +1,8 @@
 """Contact history: who called before, about what, and how it ended, so that nobody makes the patient repeat himself.
 
-A person is identified by a phone number: the caller's number on the phone (the voice channel's
-`metadata.caller`), or the number given in a callback request (recorded, and shown to the staff
+A person is identified by a phone number: the caller's number on the phone (the `metadata.caller` the voice
+channel sets, which only the voice gateway may use: `bot.voice_channel`; the metadata a web client sends is
+dropped, and the caller is read only in a call, from the voice channel's own messages), or the number given in a callback request (recorded, and shown to the staff
 only: a typed number proves nothing, so the patient is never told the history of one). Each Rasa session of an identified
 person is one contact (`records.ContactRecord`): its call reasons, its channel, and whether it ended
 with a transfer or a callback. Only keyed hashes of the number and of the sender id are stored
@@ -52,12 +53,17 @@ class Contact:
 
 def caller_number(tracker: Tracker, typed: bool = True) -> str | None:
     """The phone number the person is known by in this conversation: the caller's (given by the telephone network),
-    else, with `typed`, the number he gave for a callback."""
-    for event in tracker.events:
-        if event.get("event") == "user":
-            caller = (event.get("metadata") or {}).get("caller")
-            if caller:
-                return str(caller)
+    else, with `typed`, the number he gave for a callback.
+
+    The caller's number counts only in a call (the latest message came through the voice channel) and only from
+    the voice channel's messages: a message of any other channel may carry whatever metadata its client made up.
+    """
+    if tracker.get_latest_input_channel() == VOICE:
+        for event in tracker.events:
+            if event.get("event") == "user" and event.get("input_channel") == VOICE:
+                caller = (event.get("metadata") or {}).get("caller")
+                if isinstance(caller, str) and caller:
+                    return caller
     phone = tracker.get_slot("callback_phone") if typed else None
     return str(phone) if phone else None
 

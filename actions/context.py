@@ -23,8 +23,20 @@ class Context:
     last_text: str | None = None  # the patient's last real question, as typed or said
 
 
+# Slot set when a message was answered on another topic than its NLU intent: a follow-up of the previous
+# topic (actions.topic), or the NLU's guess under the fallback threshold (actions.fallback).
+ANSWERED_TOPIC = "answered_topic"
+
+
 def _user_events(tracker: Tracker) -> list[dict]:
-    return [e for e in tracker.applied_events() if e.get("event") == "user"]
+    """The patient's messages, each with the `topic` its answer was about when that was not its intent."""
+    events: list[dict] = []
+    for event in tracker.applied_events():
+        if event.get("event") == "user":
+            events.append(dict(event))
+        elif event.get("event") == "slot" and event.get("name") == ANSWERED_TOPIC and event.get("value") and events:
+            events[-1]["topic"] = event["value"]
+    return events
 
 
 def conversation_context(tracker: Tracker, include_latest: bool = False) -> Context:
@@ -35,9 +47,11 @@ def conversation_context(tracker: Tracker, include_latest: bool = False) -> Cont
     context = Context()
     for event in events:
         data = event.get("parse_data") or {}
-        intent = (data.get("intent") or {}).get("name")
+        intent = event.get("topic") or (data.get("intent") or {}).get("name")
         entities = {e["entity"]: e["value"] for e in data.get("entities") or [] if e.get("entity") in DETAIL_ENTITIES}
-        if intent and intent not in NOT_A_QUESTION:
+        if event.get("topic") and event["topic"] == context.question:  # a follow-up: same topic, more details
+            context.details.update(entities)
+        elif intent and intent not in NOT_A_QUESTION:
             context.question = intent
             context.details = dict(entities)
             context.questions.append(intent)

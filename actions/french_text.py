@@ -3,17 +3,29 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
+from dataclasses import dataclass
 from itertools import groupby
 from typing import Iterable, Sequence
 
 from kb_sync.french import match_form as fold  # how matching sees text
+from kb_sync.french import strip_accents
 
 WEEKDAYS = ["lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche"]
 
 
+# Typed without the apostrophe: "ladresse", "lirm", "jappelle", "dinscription".
+_ELIDED = re.compile(r" ([ldjmtsn]|qu)(?=[aeiouyh]\w{2,} )")
+
+
+def fold_typed(text: str) -> str:
+    """`fold`, with the elisions typed without their apostrophe split as if it were there ("lirm" -> "l irm")."""
+    return _ELIDED.sub(r" \1 ", fold(text).replace(" ", "  ")).replace("  ", " ")
+
+
 def find_mention(text: str, names_by_key: dict[str, Sequence[str]]) -> str | None:
     """The key whose name appears in `text` as whole words; the longest name wins."""
-    haystack = fold(text)
+    haystack = fold(text) + fold_typed(text)
     best: tuple[int, str] | None = None
     for key, names in names_by_key.items():
         for name in names:
@@ -80,3 +92,53 @@ def format_date(value: dt.date) -> str:
 
 def capitalize_first(text: str) -> str:
     return text[:1].upper() + text[1:]
+
+
+# A period that ends at this time ends at midnight (the knowledge base has no 24:00).
+END_OF_DAY = dt.time(23, 59)
+
+# The gender of the first noun of a place's name; other nouns are guessed from their ending.
+MASCULINE_NOUNS = {"accueil", "bureau", "service", "laboratoire", "labo", "standard", "secretariat", "hall", "centre", "pole", "guichet",
+                   "parking", "point", "espace", "cabinet", "hopital", "plateau", "relais", "self", "restaurant", "kiosque", "magasin",
+                   "departement", "poste", "local", "musee", "lycee"}
+FEMININE_NOUNS = {"cafeteria", "caisse", "boutique", "salle", "maison", "unite", "permanence", "creche", "banque", "consultation",
+                  "consultations", "urgences", "imagerie", "radiologie", "pharmacie", "maternite", "direction", "facturation", "chapelle"}
+MUTE_H_NOUNS = {"hopital", "hotel", "hebergement", "hospitalisation", "hopitaux"}  # "l'hôpital", but "le hall"
+FEMININE_ENDINGS = ("ie", "ion", "te", "ee", "ure", "ette", "ance", "ence", "ine", "ique", "ade", "ise")
+
+
+@dataclass(frozen=True)
+class NounPhrase:
+    """A name with its article, to make a sentence agree: 'le bureau des admissions', 'les consultations externes'."""
+
+    text: str
+    feminine: bool
+    plural: bool
+
+    def agree(self, adjective: str) -> str:
+        """'ouvert' -> 'ouvert', 'ouverte', 'ouverts' or 'ouvertes'."""
+        return adjective + ("e" if self.feminine else "") + ("s" if self.plural else "")
+
+    def verb(self, singular: str, plural: str) -> str:
+        return plural if self.plural else singular
+
+    @property
+    def pronoun(self) -> str:
+        return ("elle" if self.feminine else "il") + ("s" if self.plural else "")
+
+
+def noun_phrase(name: str) -> NounPhrase:
+    """'bureau des admissions' -> 'le bureau des admissions'; "laboratoire d'analyses (prises de sang)" ->
+    "le laboratoire d'analyses"; 'consultations externes' -> 'les consultations externes' (feminine, plural)."""
+    bare = re.sub(r"\s*\(.*?\)", "", name).strip()
+    head = fold(bare).split()[0] if fold(bare).split() else ""
+    plural = head.endswith(("s", "x")) and head not in ("relais", "parcours")
+    noun = head[:-1] if plural and head[:-1] in MASCULINE_NOUNS | FEMININE_NOUNS else head
+    feminine = noun in FEMININE_NOUNS or head in FEMININE_NOUNS or (noun not in MASCULINE_NOUNS and noun.endswith(FEMININE_ENDINGS))
+    if plural:
+        article = "les "
+    elif strip_accents(bare[:1].lower()) in "aeiouy" or head in MUTE_H_NOUNS:
+        article = "l'"
+    else:
+        article = "la " if feminine else "le "
+    return NounPhrase(article + bare, feminine, plural)

@@ -69,6 +69,7 @@ class ArticleInfo:
     topic: str
     title: str
     body: str
+    keywords: tuple[str, ...]
     related: tuple[str, ...]
     updated_at: dt.date
     show_updated_at: bool
@@ -128,7 +129,7 @@ class KnowledgeBase:
     def article(self, slug: str) -> ArticleInfo | None:
         with self._sessions() as session:
             row = session.execute(select(Article).where(Article.slug == slug)).scalars().first()
-            return None if row is None else _record(ArticleInfo, row, related=tuple(row.related or ()))
+            return None if row is None else _record(ArticleInfo, row, keywords=tuple(row.keywords or ()), related=tuple(row.related or ()))
 
     def titles(self, slugs: list[str]) -> dict[str, str]:
         with self._sessions() as session:

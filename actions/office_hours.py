@@ -7,8 +7,10 @@ is the hospital's local time from the settings.
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
+from typing import Iterable
 
-from actions.french_text import WEEKDAYS, format_date, format_time
+from actions.french_text import END_OF_DAY, WEEKDAYS, format_date, format_time
 from actions.kb_repository import PlaceInfo
 
 DAY_VALUES = {name: index for index, name in enumerate(WEEKDAYS)}
@@ -67,3 +69,54 @@ def days_meant(day_value: str | None, now: dt.datetime) -> list[int]:
     if day_value == "weekend":
         return [5, 6]
     return []
+
+
+# ------------------------------------------------------------------ open at a time asked
+Hours = Iterable[tuple[int, dt.time, dt.time]]
+ALL_DAY = tuple((day, dt.time(0), END_OF_DAY) for day in range(7))
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """Whether hours cover a moment or a span of one day.
+
+    `open`: at the moment, or at some time of the span; `whole`: all along the span (for a moment, as `open`);
+    `periods`: that day's opening periods; `meeting`: those that meet the moment or span.
+    """
+
+    open: bool
+    whole: bool
+    periods: tuple[tuple[dt.time, dt.time], ...]
+    meeting: tuple[tuple[dt.time, dt.time], ...]
+
+    @property
+    def closed_all_day(self) -> bool:
+        return not self.periods
+
+    @property
+    def until(self) -> dt.time | None:
+        """When the (last) period that meets the time asked ends."""
+        return self.meeting[-1][1] if self.meeting else None
+
+
+def hours_of(place: PlaceInfo) -> tuple[tuple[int, dt.time, dt.time], ...]:
+    """The place's periods, always-open places as every day from midnight to midnight."""
+    return ALL_DAY if place.always_open else tuple(place.hours)
+
+
+def _ends(closes: dt.time) -> dt.time:
+    return dt.time.max if closes == END_OF_DAY else closes
+
+
+def open_at(hours: Hours, day: int, time: dt.time | tuple[dt.time, dt.time]) -> Verdict:
+    """Whether `hours` ((weekday, opens, closes): a place's, or a visiting rule's) are open on weekday `day`
+    at `time`, a moment, or all along or during part of a (start, end) span."""
+    periods = tuple(sorted((opens, closes) for weekday, opens, closes in hours if weekday == day))
+    if isinstance(time, tuple):
+        start, end = time
+        meeting = tuple((o, c) for o, c in periods if o < end and _ends(c) > start)
+        whole = any(o <= start and _ends(c) >= end for o, c in meeting)
+    else:
+        meeting = tuple((o, c) for o, c in periods if o <= time < _ends(c))
+        whole = bool(meeting)
+    return Verdict(bool(meeting), whole, periods, meeting)

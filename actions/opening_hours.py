@@ -1,41 +1,23 @@
-"""Opening hours of the hospital's places (reception, laboratory, emergency department…), on a day or all week."""
+"""Opening hours of the hospital's places (reception, laboratory, emergency department…), on a day or all week;
+and, when the question names a time ("le labo est ouvert à 14h ?"), yes or no for that time."""
 
 from __future__ import annotations
 
+import datetime as dt
+
+from rasa_sdk.executor import CollectingDispatcher
+
 from accueil.settings import get_settings
-from actions.french_text import WEEKDAYS, capitalize_first, describe_week, join_words, time_range
+from actions.base import Events, ask_feedback
+from actions.describe import describe_place_hours, describe_place_on
+from actions.french_text import WEEKDAYS, NounPhrase, capitalize_first, describe_week, format_time, join_words, noun_phrase, time_range
 from actions.kb_repository import KnowledgeBase, PlaceInfo
 from actions.named_items import NamedItemAction
-from actions.office_hours import days_meant
+from actions.office_hours import days_meant, hours_of, next_opening, open_at, say_moment
 from actions.resolve import resolve
+from actions.time_expressions import TimeAsked, day_named, time_asked
 
 DEFAULT_PLACE = "accueil"
-
-
-def describe_place_hours(place: PlaceInfo) -> str:
-    where = f" ({place.location})" if place.location else ""
-    name = capitalize_first(place.name) + where
-    if place.always_open:
-        text = f"{name} : ouvert 24h/24, 7 jours sur 7."
-    else:
-        text = f"{name} : ouvert {describe_week(place.hours)}."
-    if place.note and place.note not in text:
-        text = f"{text[:-1]}, {place.note}."
-    if place.phone:
-        text += f" Téléphone : {place.phone}."
-    return text
-
-
-def describe_place_on(place: PlaceInfo, days: list[int]) -> str:
-    """'Le samedi, laboratoire… : ouvert de 7h30 à 12h.' for each day asked, then the whole week."""
-    if place.always_open:
-        return describe_place_hours(place)
-    lines = []
-    for day in days:
-        periods = [time_range(opens, closes) for d, opens, closes in place.hours if d == day]
-        state = f"ouvert {join_words(periods)}" if periods else "fermé"
-        lines.append(f"Le {WEEKDAYS[day]}, {place.name} : {state}.")
-    return "\n".join(lines + [f"Toute la semaine : {describe_place_hours(place)}"])
 
 
 class ActionOpeningHours(NamedItemAction):
@@ -51,6 +33,19 @@ class ActionOpeningHours(NamedItemAction):
     def items(self, kb: KnowledgeBase) -> list[PlaceInfo]:
         return kb.places()
 
+    def answer_about(self, dispatcher: CollectingDispatcher, kb: KnowledgeBase, value: str | None, message: str, day: str | None) -> Events:
+        """A time in the question ("encore ouvert à 14h ?") gets yes or no for that time; otherwise the hours."""
+        asked = time_asked(message, get_settings().now())
+        place = resolve(self.items(kb), value, message) if asked else None
+        if asked is None or place is None:
+            return super().answer_about(dispatcher, kb, value, message, day)
+        dispatcher.utter_message(text=time_verdict(place, asked, day or day_named(message), get_settings().now()))
+        return ask_feedback(dispatcher)
+
+    def describe_in(self, item: PlaceInfo, message: str, day: str | None) -> str:
+        asked = time_asked(message, get_settings().now())
+        return time_verdict(item, asked, day or day_named(message), get_settings().now()) if asked else self.describe(item, day)
+
     def describe(self, item: PlaceInfo, day: str | None = None) -> str:
         days = days_meant(day, get_settings().now())
         return describe_place_on(item, days) if days else describe_place_hours(item)
@@ -65,9 +60,89 @@ class ActionOpeningHours(NamedItemAction):
         return capitalize_first(item.name.split(" (")[0])
 
 
-def named_place_hours(kb: KnowledgeBase, place_value: str | None) -> str | None:
-    """The opening hours of the place an entity names, to add to an answer about something else."""
+def _dates_meant(day_value: str | None, now: dt.datetime) -> list[dt.date]:
+    """The dates a `day` entity value means from now (the next such weekday), today when none."""
+    weekdays = days_meant(day_value, now) or [now.weekday()]
+    return [now.date() + dt.timedelta(days=(weekday - now.weekday()) % 7) for weekday in weekdays]
+
+
+# "samedi matin", not "samedi le matin".
+AFTER_A_DAY = {"le matin": "matin", "l'après-midi": "après-midi", "le soir": "soir"}
+
+
+def _day_word(date: dt.date, now: dt.datetime) -> str:
+    """'' (today), 'demain', 'samedi'."""
+    days = (date - now.date()).days
+    return "" if days == 0 else "demain" if days == 1 else WEEKDAYS[date.weekday()]
+
+
+def _when(date: dt.date, asked: TimeAsked, now: dt.datetime) -> str:
+    """'à 14h', 'samedi à 10h', 'demain en fin d'après-midi', 'samedi matin'."""
+    day = _day_word(date, now)
+    if not day:
+        return asked.words
+    if asked.words in AFTER_A_DAY:
+        return f"{day} {AFTER_A_DAY[asked.words]}"
+    if asked.words == "la nuit":
+        return "demain dans la nuit" if day == "demain" else f"dans la nuit de {day}"
+    return f"{day} {asked.words}"
+
+
+def _reopening(place: PlaceInfo, subject: NounPhrase, moment: dt.datetime, now: dt.datetime) -> str:
+    """'Il ouvre à 7h30.' (later that day), 'Il rouvre demain à 7h30.'"""
+    opening = next_opening(place, moment)
+    if opening is None:
+        return ""
+    pronoun = capitalize_first(subject.pronoun)
+    if opening.date() == moment.date():
+        return f" {pronoun} {subject.verb('ouvre', 'ouvrent')} à {format_time(opening.time())}."
+    return f" {pronoun} {subject.verb('rouvre', 'rouvrent')} {say_moment(opening, now)}."
+
+
+def _verdict_on(place: PlaceInfo, asked: TimeAsked, date: dt.date, now: dt.datetime) -> str:
+    subject = noun_phrase(place.name)
+    be, opened, closed = subject.verb("est", "sont"), subject.agree("ouvert"), subject.agree("fermé")
+    when = _when(date, asked, now)
+    verdict = open_at(hours_of(place), date.weekday(), asked.value)
+    week = f"{subject.pronoun} {be} {opened} {describe_week(place.hours)}."
+    if verdict.closed_all_day:
+        day = _day_word(date, now) or "aujourd'hui"
+        reopening = _reopening(place, subject, dt.datetime.combine(date, dt.time(0)), now)
+        return f"Non, {day} {subject.text} {be} {closed} toute la journée : {week}{reopening}"
+    if asked.end is None and not verdict.open and any(closes == asked.start for _, closes in verdict.periods):
+        periods = join_words(time_range(o, c) for o, c in verdict.periods)
+        return capitalize_first(f"{when} {subject.text} {subject.verb('ferme', 'ferment')} : {subject.pronoun} {be} {opened} {periods}.")
+    if not verdict.open:
+        reopening = _reopening(place, subject, dt.datetime.combine(date, asked.start), now)
+        return f"Non, {when} {subject.text} {be} {closed} : {week}{reopening}"
+    if asked.end is None:
+        period = next((o, c) for o, c in verdict.meeting if c == verdict.until)
+        return f"Oui, {when} {subject.text} {be} {opened} ({time_range(*period)})."
+    return f"Oui, {when} {subject.text} {be} {opened} {join_words(time_range(o, c) for o, c in verdict.meeting)}."
+
+
+def time_verdict(place: PlaceInfo, asked: TimeAsked, day_value: str | None, now: dt.datetime) -> str:
+    """Yes or no: is the place open at the time asked, on the day the `day` entity names (today when none)?
+
+    « Non, à 14h le laboratoire d'analyses est fermé : il est ouvert du lundi au samedi de 7h30 à 12h.
+    Il rouvre demain à 7h30. » — « Oui, à 17h le bureau des admissions est ouvert (de 7h30 à 18h). »
+    """
+    dates = _dates_meant(day_value, now)
+    if place.always_open:  # the same answer every day
+        subject, when = noun_phrase(place.name), _when(dates[0], asked, now) if len(dates) == 1 else asked.words
+        return f"Oui, {when} {subject.text} {subject.verb('est', 'sont')} {subject.agree('ouvert')} : 24h/24, 7 jours sur 7."
+    return "\n".join(_verdict_on(place, asked, date, now) for date in dates)
+
+
+def named_place_addendum(kb: KnowledgeBase, place_value: str | None, message: str, day_value: str | None) -> str | None:
+    """What to add to an answer about something else when the question names a place: yes or no for the time
+    it asks about ("je peux payer à la caisse en fin d'après-midi ?"), else the place's hours."""
     if not place_value:
         return None
     place = resolve(kb.places(), place_value, None)
-    return describe_place_hours(place) if place else None
+    if place is None:
+        return None
+    asked = time_asked(message, get_settings().now())
+    if asked is None:
+        return f"Horaires : {describe_place_hours(place)}"
+    return time_verdict(place, asked, day_value or day_named(message), get_settings().now())

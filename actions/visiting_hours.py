@@ -8,34 +8,18 @@ from __future__ import annotations
 
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.articles import say_article
+from accueil.settings import get_settings
 from actions.base import Events, ask_feedback
 from actions.call_reasons import CALL_REASONS
-from actions.french_text import capitalize_first, join_words, time_range
-from actions.kb_repository import KnowledgeBase, VisitingRuleInfo, WardInfo
+from actions.describe import describe_ward_visits, visits_at
+from actions.french_text import capitalize_first, find_mention, join_words
+from actions.kb_repository import KnowledgeBase, WardInfo
 from actions.named_items import NamedItemAction
+from actions.office_hours import days_meant
+from actions.opening_hours import ActionOpeningHours
 from actions.resolve import resolve
-
-
-def describe_rule(rule: VisitingRuleInfo) -> str:
-    when = "24h/24" if rule.all_day else f"tous les jours {time_range(rule.opens, rule.closes)}"
-    details = []
-    if rule.max_visitors:
-        details.append(f"{rule.max_visitors} visiteurs au maximum à la fois")
-    if rule.min_age:
-        details.append(f"pas d'enfants de moins de {rule.min_age} ans")
-    return f"{rule.audience} : {when}" + "".join(f", {d}" for d in details)
-
-
-def describe_ward_visits(ward: WardInfo) -> str:
-    intro = f"Visites en {ward.name}" if not ward.is_default else f"Visites dans les {ward.name}"
-    if len(ward.rules) == 1:
-        text = f"{intro} — {describe_rule(ward.rules[0])}."
-    else:
-        text = f"{intro} :\n" + "\n".join(f"- {capitalize_first(describe_rule(r))}" for r in ward.rules)
-    if ward.note:
-        text += f"\n{ward.note}"
-    return text
+from actions.say import say_article
+from actions.time_expressions import day_named, time_asked
 
 
 class ActionVisitingHours(NamedItemAction):
@@ -50,6 +34,18 @@ class ActionVisitingHours(NamedItemAction):
 
     def items(self, kb: KnowledgeBase) -> list[WardInfo]:
         return kb.wards()
+
+    def answer_about(self, dispatcher: CollectingDispatcher, kb: KnowledgeBase, value: str | None, message: str, day: str | None) -> Events:
+        """A time in the question ("je peux venir à 11h ?") gets yes or no for each visitor of the ward."""
+        asked = time_asked(message, get_settings().now())
+        ward = resolve(self.items(kb), value, message) if asked else None
+        place = find_mention(message, {p.slug: (p.name, *p.synonyms) for p in kb.places()}) if asked and ward is None else None
+        if place:  # "mon IRM, je pourrais la faire vers 18h30 ?": a place's hours, not a ward's visits
+            return ActionOpeningHours().answer_about(dispatcher, kb, place, message, day)
+        if asked is None or ward is None:
+            return super().answer_about(dispatcher, kb, value, message, day)
+        dispatcher.utter_message(text=visits_at(ward, asked, (days_meant(day or day_named(message), get_settings().now()) or [get_settings().now().weekday()])[0]))
+        return ask_feedback(dispatcher)
 
     def describe(self, item: WardInfo, day: str | None = None) -> str:
         return describe_ward_visits(item)

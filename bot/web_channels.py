@@ -9,6 +9,13 @@ They keep Rasa's names ("socketio", "rest") and protocols, and add three things:
   `{"custom": {...}}`, as they do on REST; Rasa's own socket.io output passes
   them to `emit` as keyword arguments, which fails.
 
+They trust nothing the client says about itself: the `metadata` a client sends
+(REST body, socket.io event) is dropped, and the `input_channel` of a REST body
+is ignored, so a web page can never pass for the voice channel nor give a
+caller's phone number (`actions.contacts` would tell it that number's history).
+The widget sends no metadata. A malformed REST body (not a JSON object, no
+`sender` or `message`, not strings) gets a 400, never a 500.
+
 It also works around two faults of Rasa 3.6's socket.io channel with the
 locked python-socketio 5 and Sanic 21.12 on Python 3.11:
 - `session_request` calls `enter_room` without awaiting it (a coroutine since
@@ -22,17 +29,28 @@ locked python-socketio 5 and Sanic 21.12 on Python 3.11:
 from __future__ import annotations
 
 import inspect
+import logging
 import uuid
-from typing import Any, Awaitable, Callable, Dict, Optional, Text
+from asyncio import CancelledError
+from typing import Any, Awaitable, Callable, Dict, Optional, Text, Tuple, Union
 
 from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
 from rasa.core.channels.rest import RestInput
 from rasa.core.channels.socketio import SocketIOInput, SocketIOOutput
-from sanic import Blueprint
+from rasa.utils.endpoints import bool_arg
+from sanic import Blueprint, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
 
 from accueil.settings import get_settings
 
+logger = logging.getLogger(__name__)
+
 OnNewMessage = Callable[[UserMessage], Awaitable[Any]]
+
+# Rasa's SQL tracker store keeps sender ids in a VARCHAR(255) column.
+MAX_SENDER_LENGTH = 255
+BAD_BODY = "Le corps de la requête doit être un objet JSON avec « sender » et « message » (des chaînes de caractères)."
 
 TOO_LONG = (
     "Votre message est trop long ({length} caractères) : je ne peux lire que {limit} caractères au plus. "
@@ -40,12 +58,10 @@ TOO_LONG = (
 )
 
 
-def refuse_too_long(on_new_message: OnNewMessage, prepare: Optional[Callable[[UserMessage], None]] = None) -> OnNewMessage:
+def refuse_too_long(on_new_message: OnNewMessage) -> OnNewMessage:
     """`on_new_message`, but messages over the limit get a polite refusal instead of an answer."""
 
     async def handle(message: UserMessage) -> None:
-        if prepare is not None:
-            prepare(message)
         limit = get_settings().max_message_length
         length = len(message.text or "")
         if length > limit:
@@ -54,6 +70,26 @@ def refuse_too_long(on_new_message: OnNewMessage, prepare: Optional[Callable[[Us
         await on_new_message(message)
 
     return handle
+
+
+def bad_request(detail: str = BAD_BODY) -> HTTPResponse:
+    return response.json({"error": detail}, status=400)
+
+
+def read_message(request: Request) -> Union[Tuple[str, str, Dict[str, Any]], HTTPResponse]:
+    """(sender, message, body) of a webhook request, or the 400 answer to a malformed one."""
+    try:
+        body = request.json
+    except Exception:  # Sanic's own error for a body that is not JSON (or not UTF-8)
+        return bad_request("Le corps de la requête n'est pas du JSON valide.")
+    if not isinstance(body, dict):
+        return bad_request()
+    sender, text = body.get("sender"), body.get("message")
+    if not isinstance(sender, str) or not sender.strip() or not isinstance(text, str):
+        return bad_request()
+    if len(sender) > MAX_SENDER_LENGTH:
+        return bad_request(f"« sender » est trop long ({MAX_SENDER_LENGTH} caractères au plus).")
+    return sender, text, body
 
 
 class WebSocketOutput(SocketIOOutput):
@@ -83,16 +119,31 @@ class WebSocketInput(SocketIOInput):
     """Rasa's socket.io channel with the widget's output and the length limit."""
 
     def blueprint(self, on_new_message: OnNewMessage) -> Blueprint:
-        def use_web_output(message: UserMessage) -> None:
-            message.output_channel = WebSocketOutput(self.sio, self.bot_message_evt)
-
-        blueprint = super().blueprint(refuse_too_long(on_new_message, use_web_output))
+        handle = refuse_too_long(on_new_message)
+        blueprint = super().blueprint(handle)
         sio = self.sio
         sio.eio.allow_upgrades = False
 
+        @sio.on(self.user_message_evt, namespace=self.namespace)
+        async def handle_message(sid: Text, data: Any) -> None:
+            """Rasa's handler, without the client's metadata and ignoring malformed events."""
+            if not isinstance(data, dict) or not isinstance(data.get("message"), str):
+                logger.debug("socket.io event without a message from %s ignored", sid)
+                return
+            sender_id = sid
+            if self.session_persistence:
+                sender_id = data.get("session_id")
+                if not isinstance(sender_id, str) or not sender_id or len(sender_id) > MAX_SENDER_LENGTH:
+                    logger.debug("socket.io message without a valid session_id from %s ignored", sid)
+                    return
+            output = WebSocketOutput(sio, self.bot_message_evt)
+            await handle(UserMessage(data["message"], output, sender_id, input_channel=self.name(), metadata=None))
+
         @sio.on("session_request", namespace=self.namespace)
-        async def session_request(sid: Text, data: Optional[Dict]) -> None:
-            session_id = (data or {}).get("session_id") or uuid.uuid4().hex
+        async def session_request(sid: Text, data: Any) -> None:
+            session_id = data.get("session_id") if isinstance(data, dict) else None
+            if not isinstance(session_id, str) or not session_id or len(session_id) > MAX_SENDER_LENGTH:
+                session_id = uuid.uuid4().hex
             if self.session_persistence:
                 joined = sio.enter_room(sid, session_id, namespace=self.namespace)
                 if inspect.isawaitable(joined):
@@ -115,18 +166,38 @@ class WebCollectingOutput(CollectingOutputChannel):
 
 
 class WebRestInput(RestInput):
-    """Rasa's REST channel with response names and the length limit."""
+    """Rasa's REST channel with response names and the length limit, without the client's metadata."""
+
+    def get_metadata(self, request: Request) -> Optional[Dict[Text, Any]]:
+        return None  # what a client says about itself proves nothing (a `caller` would be somebody's number)
+
+    def _extract_input_channel(self, request: Request) -> Text:
+        return self.name()  # never "voice" because the body says so
 
     def blueprint(self, on_new_message: OnNewMessage) -> Blueprint:
-        async def collect(message: UserMessage) -> None:
-            if type(message.output_channel) is not CollectingOutputChannel:  # streaming: left as Rasa does it
-                await on_new_message(message)
-                return
-            original = message.output_channel
-            message.output_channel = WebCollectingOutput()
-            try:
-                await on_new_message(message)
-            finally:
-                original.messages.extend(message.output_channel.messages)
+        handle = refuse_too_long(on_new_message)
+        webhook = Blueprint(f"custom_webhook_{type(self).__name__}", __name__)
 
-        return super().blueprint(refuse_too_long(collect))
+        @webhook.route("/", methods=["GET"])
+        async def health(_: Request) -> HTTPResponse:
+            return response.json({"status": "ok"})
+
+        @webhook.route("/webhook", methods=["POST"])
+        async def receive(request: Request) -> Any:
+            read = read_message(request)
+            if isinstance(read, HTTPResponse):
+                return read
+            sender_id, text, _ = read
+            if bool_arg(request, "stream", default=False):
+                stream = self.stream_response(handle, text, sender_id, self.name(), None)
+                return response.stream(stream, content_type="text/event-stream")
+            collector = WebCollectingOutput()
+            try:
+                await handle(UserMessage(text, collector, sender_id, input_channel=self.name(), metadata=None))
+            except CancelledError:
+                logger.error("REST message of %s timed out", sender_id[:8])
+            except Exception:  # as Rasa's channel: the patient gets what was said before the failure
+                logger.exception("REST message of %s failed", sender_id[:8])
+            return response.json(collector.messages)
+
+        return webhook

@@ -105,8 +105,14 @@ def test_greeting_names_the_hospital_and_suggests_topics(demo_kb) -> None:
     assert messages[1]["response"] == "utter_suggestions"
 
 
-def test_fallback_offers_the_articles_a_search_finds(demo_kb) -> None:
+def test_fallback_answers_with_the_article_a_search_finds_far_ahead(demo_kb) -> None:
     messages, events = run(ActionFallbackSuggestions(), "combien coûte une chambre individuelle", "nlu_fallback")
+    assert "70 €" in messages[0]["text"] and messages[-1]["response"] == "utter_ask_feedback"
+    assert SlotSet("answered_topic", "ask_single_room") in events
+
+
+def test_fallback_offers_the_articles_a_search_finds(demo_kb) -> None:
+    messages, events = run(ActionFallbackSuggestions(), "est-ce que la mutuelle prend en charge ?", "nlu_fallback")
     payloads = [b["payload"] for b in messages[0]["buttons"]]
     assert 1 <= len(payloads) <= 3
     assert payloads[0] == '/show_article{"article":"admission-chambre-individuelle"}'

@@ -186,3 +186,29 @@ def test_a_typed_number_never_shows_its_history_to_the_patient(kb) -> None:
     assert "contacts précédents" not in summary and "parking" not in texts(messages)
     assert contacts.previous(call(user("x", "greet"), sender="web-1", started=THURSDAY, slots=typed)) == []
     assert len(contacts.previous(call(user("x", "greet"), sender="web-1", started=THURSDAY, slots=typed), typed=True)) == 1
+
+
+def test_a_web_message_claiming_a_callers_number_gets_no_history_and_plants_nothing(kb) -> None:
+    """The attack of issue 17: a REST or socket.io client sends `metadata.caller`, somebody else's number."""
+    run(ActionAnswerArticle(), call(voice("où se garer", "ask_parking"), sender="call-1"))
+    [victim] = stored()
+
+    kb(THURSDAY)
+    for channel in ("rest", "socketio"):
+        claimed = {"caller": CALLER}
+        greeting, _ = run(ActionGreet(), call(user("bonjour", "greet", channel=channel, metadata=claimed), sender=f"web-{channel}", started=THURSDAY))
+        assert greeting[0]["text"] == "Bonjour, je suis l'assistant virtuel du Centre hospitalier de Valmont. Comment puis-je vous aider ?"
+        web = call(user("bonjour", "greet", channel=channel, metadata=claimed), user("mon compte rendu", "request_report", channel=channel, metadata=claimed), sender=f"web-{channel}", started=THURSDAY)
+        run(ActionAnswerArticle(), web)
+        assert contacts.previous(web) == [] and contacts.caller_number(web) is None
+        _, events = run(ActionHandover(), call(user("un conseiller", "request_human", channel=channel, metadata=claimed), sender=f"web-{channel}", started=THURSDAY))
+        assert "contacts précédents" not in next(e["value"] for e in events if e.get("name") == "handover_summary")
+
+    # A web message sent with the sender id of a call: the caller's number no longer counts.
+    hijacked = call(voice("/greet", "greet"), user("bonjour", "greet"), sender="call-1", started=THURSDAY)
+    assert contacts.previous(hijacked) == [] and contacts.caller_number(hijacked) is None
+    assert "Vous nous avez" not in run(ActionGreet(), hijacked)[0][0]["text"]
+    run(ActionAnswerArticle(), call(voice("/greet", "greet"), user("où se garer", "ask_parking"), sender="call-9", started=THURSDAY))
+
+    [row] = stored()
+    assert (row.id, row.person_key, row.reasons) == (victim.id, victim.person_key, victim.reasons)

@@ -96,3 +96,14 @@ def test_an_unknown_failure_of_rasa_data_validate_still_says_something() -> None
     assert problems == [
         "Conflit entre histoires ou règles : after intent 'greet': utter_greet predicted in 'salut' utter_bye predicted in 'au revoir'"
     ]
+
+
+def test_a_conversation_sentence_copied_into_the_training_data_is_reported(project: Settings) -> None:
+    from accueil.conversations import load
+    from accueil.data_checks import check_conversations_never_trained
+
+    conversations = load()
+    assert check_conversations_never_trained(load_examples(project.nlu_dir), conversations) == []
+    copied = conversations[0]["turns"][0]["user"]
+    [problem] = check_conversations_never_trained([("request_medical_record", copied.upper() + " !")], conversations[:1])
+    assert conversations[0]["id"] in problem and "retirez-la" in problem

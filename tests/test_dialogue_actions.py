@@ -18,7 +18,8 @@ from actions.feedback import ActionRecordRemark, ActionStoreFeedback
 from actions.followup import ActionFollowUp
 from actions.handover import ActionHandover, ActionSaveCallback, ActionTransfer, ValidateCallbackForm
 from actions.opening_hours import ActionOpeningHours
-from actions.spoken_numbers import french_phone, stay_age
+from actions.spoken_numbers import french_phone
+from actions.time_expressions import stay_age
 from actions.visiting_hours import ActionVisitChildren
 from kb_sync.db import session_factory
 from tests.action_harness import run, texts, tracker, user
@@ -84,17 +85,92 @@ def test_a_fragment_without_context_asks_to_rephrase(demo_kb, clock) -> None:
 
 
 # ------------------------------------------------------------------ documents
-def test_medical_record_asks_how_old_the_stay_is() -> None:
+def test_the_form_asks_nothing_more_than_the_document() -> None:
     form = ValidateDocumentForm()
     record = tracker(user("copie de mon dossier", "request_medical_record"), slots={"document_type": "dossier_medical"})
-    other = tracker(user("un certificat médical", "request_medical_certificate"), slots={"document_type": "certificat_medical"})
-    assert asyncio.run(form.required_slots([], CollectingDispatcher(), record, {})) == ["document_type", "stay_age"]
-    assert asyncio.run(form.required_slots([], CollectingDispatcher(), other, {})) == ["document_type"]
+    assert asyncio.run(form.required_slots([], CollectingDispatcher(), record, {})) == ["document_type"]
 
 
-def test_stay_age_is_read_from_free_text(clock) -> None:
-    track = tracker(user("ça date de deux mille douze", "inform"), slots={"requested_slot": "stay_age"})
-    assert asyncio.run(ValidateDocumentForm().extract_stay_age(CollectingDispatcher(), track, {})) == {"stay_age": "old"}
+def _validate(value: str, text: str, intent: str = "request_document"):
+    dispatcher = CollectingDispatcher()
+    result = asyncio.run(ValidateDocumentForm().validate_document_type(value, dispatcher, tracker(user(text, intent)), {}))
+    return result, dispatcher.messages
+
+
+@pytest.mark.parametrize(
+    ("value", "text", "expected"),
+    [
+        ("compte rendu de mon séjour", "je voudrais le compte rendu de mon séjour", "compte_rendu"),
+        ("rapport d'opération", "il me faut le rapport d'opération", "compte_rendu"),
+        ("attestation de présence", "une attestation de présence pour mon travail", "bulletin_situation"),
+        ("arret maladie", "jvoudrai un arret maladie", "arret_travail"),
+        ("résultats de prise de sang", "mes résultats de prise de sang", "resultats"),
+        ("bultin de situation", "un bultin de situation svp", "bulletin_situation"),
+        ("papier", "le papier pour la cpam, le justificatif", "bulletin_situation"),
+    ],
+)
+def test_a_document_named_in_the_patients_words_is_the_canonical_one(demo_kb, value, text, expected) -> None:
+    result, messages = _validate(value, text)
+    assert result == {"document_type": expected} and messages == []
+
+
+def test_an_entity_the_kb_does_not_name_falls_back_on_the_intent(demo_kb) -> None:
+    assert _validate("truc", "il me faut le truc de ma sortie", "request_report")[0] == {"document_type": "compte_rendu"}
+
+
+def test_an_unnamed_document_is_asked_without_an_error_sentence(demo_kb) -> None:
+    result, messages = _validate("un papier", "il me faudrait un papier")
+    assert result == {"document_type": None} and messages == []  # the form then asks which document, with buttons
+
+
+def test_a_really_ambiguous_document_asks_between_the_close_ones(demo_kb) -> None:
+    result, messages = _validate("certificat ou attestation", "un certificat ou une attestation je sais plus")
+    assert result == {"document_type": None}
+    assert messages[0]["text"].startswith("Parlez-vous du") and " ou " in messages[0]["text"]
+    assert {b["payload"] for b in messages[0]["buttons"]} == {'/inform{"document_type":"bulletin_situation"}', '/inform{"document_type":"certificat_medical"}'}
+    assert "connais pas" not in messages[0]["text"]
+
+
+@pytest.mark.parametrize(
+    ("said", "delay", "not_delay"),
+    [
+        ("J'ai été opérée du genou en 2013, comment je récupère mon dossier ?", "2 mois", "8 jours"),
+        ("mon dossier médical de mon accouchement cet été svp", "8 jours", "2 mois"),
+        ("euh j'étais hospitalisé il y a trois semaines, je voudrais mon dossier", "8 jours", "2 mois"),
+        ("ca remonte a loin vingt ans au moins, je veux mon dossier medical", "2 mois", "8 jours"),
+        ("copie dossier medical sejour en deux mille dix", "2 mois", "8 jours"),
+    ],
+)
+def test_the_first_message_dates_the_stay(demo_kb, clock, said, delay, not_delay) -> None:
+    track = tracker(user(said, "request_medical_record"), slots={"document_type": "dossier_medical"})
+    messages, _ = run(ActionDocumentAnswer(), track)
+    assert delay in messages[0]["text"] and not_delay not in messages[0]["text"]
+    assert all(m.get("response") != "utter_offer_stay_age" for m in messages)
+
+
+def test_a_later_message_of_the_request_dates_the_stay(demo_kb, clock) -> None:
+    track = tracker(
+        user("il me faut un document", "request_document"),
+        user("la copie de mon dossier, mon opération date de 2012", "inform", {"document_type": "dossier_medical"}),
+        slots={"document_type": "dossier_medical"},
+    )
+    messages, _ = run(ActionDocumentAnswer(), track)
+    assert "2 mois" in messages[0]["text"] and "8 jours" not in messages[0]["text"]
+
+
+def test_without_the_stay_s_age_both_delays_are_given_and_the_patient_may_say_more(demo_kb, clock) -> None:
+    track = tracker(user("comment avoir mon dossier médical ?", "request_medical_record"), slots={"document_type": "dossier_medical"})
+    messages, events = run(ActionDocumentAnswer(), track)
+    text = texts(messages)
+    assert "8 jours" in text and "2 mois" in text and "directeur" in text and "12 avenue des Tilleuls" in text
+    assert any(m.get("response") == "utter_offer_stay_age" for m in messages)
+    assert SlotSet("pending_question", "feedback") in events
+
+
+def test_the_age_buttons_after_the_answer_give_that_delay(demo_kb, clock) -> None:
+    track = tracker(user("comment avoir mon dossier médical ?", "request_medical_record"), user("/inform", "inform", {"stay_age": "old"}))
+    messages, _ = run(ActionFollowUp(), track)
+    assert "2 mois" in messages[0]["text"] and "8 jours" not in messages[0]["text"]
 
 
 @pytest.mark.parametrize(("age", "delay", "not_delay"), [("recent", "8 jours", "2 mois"), ("old", "2 mois", "8 jours")])
@@ -245,3 +321,12 @@ def test_a_misunderstood_message_naming_a_place_gets_its_hours(demo_kb, clock) -
 
     messages, _ = run(ActionFallbackSuggestions(), tracker(user("passer aux admissions pour mon entree", "nlu_fallback", {"place": "admissions"})))
     assert "du lundi au vendredi de 7h30 à 18h" in texts(messages)
+
+
+def test_two_documents_asked_together_are_both_answered(demo_kb, clock) -> None:
+    said = "je voudrais les résultats de ma prise de sang et le compte rendu de mon hospitalisation"
+    result, messages = _validate("résultats", said, "request_results")
+    assert result == {"document_type": "resultats"} and messages == []
+    track = tracker(user(said, "request_results"), slots={"document_type": "resultats"})
+    text = texts(run(ActionDocumentAnswer(), track)[0])
+    assert "Mon espace patient" in text and "8 jours" in text and "Pour votre autre demande (compte rendu" in text

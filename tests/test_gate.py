@@ -68,3 +68,35 @@ def test_figures_survive_their_json_form() -> None:
 
 def test_points_are_french_and_signed() -> None:
     assert (points(0.0123), points(-0.01), points(0.0), points(-0.025)) == ("+1,2 point", "-1,0 point", "0,0 point", "-2,5 points")
+
+
+def _with_conversations(ok: int, total: int = 160, f1: float = 0.96) -> ModelFigures:
+    from dataclasses import replace
+
+    return replace(figures(f1), conversations=total, conversations_ok=ok)
+
+
+def test_a_model_that_loses_conversations_is_refused() -> None:
+    verdict = gate(_with_conversations(150), _with_conversations(153))
+    assert not verdict.passed
+    assert any("conversations de test" in r and "3 conversations perdues" in r for r in verdict.reasons)
+
+
+def test_one_conversation_of_noise_or_a_gain_passes() -> None:
+    assert gate(_with_conversations(152), _with_conversations(153)).passed
+    verdict = gate(_with_conversations(158), _with_conversations(153))
+    assert verdict.passed and any("158/160" in r for r in verdict.reasons)
+
+
+def test_falling_below_the_target_is_refused_even_by_one_conversation() -> None:
+    assert not gate(_with_conversations(143), _with_conversations(144)).passed  # 89,4 % after 90 %
+
+
+def test_conversations_measured_on_another_set_are_not_compared() -> None:
+    verdict = gate(_with_conversations(100, total=120), _with_conversations(153))
+    assert verdict.passed and not any("conversations" in r for r in verdict.reasons)
+
+
+def test_figures_keep_their_conversations_through_storage() -> None:
+    stored = _with_conversations(150)
+    assert ModelFigures.from_dict(stored.as_dict()).conversation_success == 150 / 160

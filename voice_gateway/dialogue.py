@@ -1,6 +1,8 @@
 """The dialogue: Rasa's `voice` REST channel, asked with the call's id as the sender.
 
-The gateway reaches Rasa only through its HTTP API, as the web widget does.
+The gateway reaches Rasa only through its HTTP API, as the web widget does. The voice webhook
+answers only requests carrying its secret (`accueil.secret_files.voice_webhook_secret`), sent as
+`Authorization: Bearer SECRET`: nobody else may speak for a caller and give his number.
 """
 
 from __future__ import annotations
@@ -32,18 +34,21 @@ class Dialogue(ABC):
 
 
 class RasaDialogue(Dialogue):
-    def __init__(self, base_url: str, timeout: float = 10.0, api_token: Optional[str] = None) -> None:
+    def __init__(
+        self, base_url: str, timeout: float = 10.0, api_token: Optional[str] = None, webhook_secret: Optional[str] = None
+    ) -> None:
         self.base_url = base_url.rstrip("/")
         self.url = self.base_url + "/webhooks/voice/webhook"
         self.api_token = api_token
+        self.webhook_headers = {"Authorization": f"Bearer {webhook_secret}"} if webhook_secret else {}
         self.timeout = aiohttp.ClientTimeout(total=timeout)
         self._session: Optional[aiohttp.ClientSession] = None
 
-    async def _post(self, url: str, body: dict, params: Optional[dict] = None) -> Any:
+    async def _post(self, url: str, body: dict, params: Optional[dict] = None, headers: Optional[dict] = None) -> Any:
         if self._session is None or self._session.closed:
             self._session = aiohttp.ClientSession(timeout=self.timeout)
         try:
-            async with self._session.post(url, json=body, params=params) as reply:
+            async with self._session.post(url, json=body, params=params, headers=headers) as reply:
                 if reply.status != 200:
                     raise DialogueError(f"Rasa answered HTTP {reply.status} at {url}")
                 return await reply.json()
@@ -51,7 +56,8 @@ class RasaDialogue(Dialogue):
             raise DialogueError(f"Rasa unreachable at {url}: {exc!r}") from exc
 
     async def send(self, sender: str, text: str, metadata: Optional[dict[str, Any]] = None) -> list[dict[str, Any]]:
-        messages = await self._post(self.url, {"sender": sender, "message": text, "metadata": metadata or {}})
+        body = {"sender": sender, "message": text, "metadata": metadata or {}}
+        messages = await self._post(self.url, body, headers=self.webhook_headers)
         if not isinstance(messages, list):
             raise DialogueError("Rasa's answer is not a list of messages")
         return messages

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Optional
 
 from accueil import metrics
+from accueil.secret_files import voice_webhook_secret
 from accueil.settings import Settings
 from voice_gateway.call import CallBehaviour, Engines, run_call
 from voice_gateway.dialogue import RasaDialogue
@@ -114,7 +115,11 @@ async def serve(settings: Settings, phrases_file: Optional[Path] = None, sip: bo
     logger.info("loading Vosk model %s and Piper voice %s", vosk_dir, voice)
     stt = VoskSpeechToText(vosk_dir, phrases)
     tts = PiperTextToSpeech(voice)
-    dialogue = RasaDialogue(f"http://{settings.host}:{settings.rasa_port}", api_token=settings.rasa_api_token)
+    dialogue = RasaDialogue(
+        f"http://{settings.host}:{settings.rasa_port}",
+        api_token=settings.rasa_api_token,
+        webhook_secret=voice_webhook_secret(settings),
+    )
     gateway = Gateway(settings, Engines(stt, tts, dialogue), sip=sip)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

@@ -114,6 +114,11 @@ def comparison_rows(result: dict) -> list[dict]:
     misses, checked = candidate.get("emergency_misses"), candidate.get("emergency_checked")
     recognised = "—" if misses is None else f"{checked - len(misses)} sur {checked}"
     rows.append({"label": "Phrases d'urgence vitale reconnues", "production": "—", "candidate": recognised, "delta": ""})
+
+    def conversations(figures: dict) -> str:
+        return "—" if figures.get("conversations") is None else f"{figures['conversations_ok']} sur {figures['conversations']}"
+
+    rows.append({"label": "Conversations de test réussies", "production": conversations(production), "candidate": conversations(candidate), "delta": ""})
     return rows
 
 

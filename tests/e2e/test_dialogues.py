@@ -13,6 +13,7 @@ import pytest
 import requests
 from sqlalchemy import select
 
+from accueil.secret_files import voice_webhook_secret
 from actions import records
 from kb_sync.db import session_factory
 from tests.e2e.test_rest_questions import answer_text, ask, contains
@@ -21,13 +22,15 @@ pytestmark = pytest.mark.e2e
 
 
 class Conversation:
-    def __init__(self, rasa_url: str, channel: str = "rest"):
+    def __init__(self, rasa_url: str, channel: str = "rest", secret: str | None = None):
+        """`secret`: the voice webhook's, which only the voice gateway (and these tests) may send."""
         self.url, self.channel, self.sender = rasa_url, channel, uuid.uuid4().hex
+        self.headers = {"Authorization": f"Bearer {secret}"} if secret else {}
 
     def say(self, message: str) -> list[dict]:
         if self.channel == "rest":
             return ask(self.url, message, self.sender)
-        response = requests.post(f"{self.url}/webhooks/{self.channel}/webhook", json={"sender": self.sender, "message": message}, timeout=30)
+        response = requests.post(f"{self.url}/webhooks/{self.channel}/webhook", json={"sender": self.sender, "message": message}, headers=self.headers, timeout=30)
         response.raise_for_status()
         return response.json()
 
@@ -50,12 +53,18 @@ def stored(db_url: str, model, sender: str) -> list:
         return list(session.execute(select(model).where(model.sender_id == sender)).scalars())
 
 
-def test_medical_record_form_asks_the_age_of_the_stay_and_gives_its_delay(rasa_url) -> None:
+def test_medical_record_is_answered_at_once_then_the_stay_s_age_gives_its_delay(rasa_url) -> None:
     chat = Conversation(rasa_url)
-    assert contains(chat.text("bonjour je voudrais obtenir une copie de mon dossier médical"), "plus de 5 ans")
-    answer = chat.text("mon hospitalisation date d'il y a dix ans")
-    assert contains(answer, "2 mois") and contains(answer, "12 avenue des Tilleuls") and contains(answer, "directeur")
-    assert contains(answer, "Cette réponse vous a-t-elle aidé")
+    first = chat.text("bonjour je voudrais obtenir une copie de mon dossier médical")
+    assert all(contains(first, fact) for fact in ("directeur", "8 jours", "2 mois", "12 avenue des Tilleuls", "Cette réponse vous a-t-elle aidé"))
+    answer = chat.say("mon hospitalisation date d'il y a dix ans")
+    assert contains(answer[0]["text"], "2 mois") and not contains(answer[0]["text"], "8 jours")
+
+
+def test_a_medical_record_dated_in_the_first_message_gets_its_delay_first(rasa_url) -> None:
+    messages = Conversation(rasa_url).say("J'ai été opérée du genou en 2013, comment je récupère mon dossier ?")
+    assert contains(messages[0]["text"], "2 mois") and not contains(messages[0]["text"], "8 jours")
+    assert not contains(answer_text(messages), "moins de 5 ans ou de plus de 5 ans")
 
 
 def test_document_form_asks_which_document(rasa_url) -> None:
@@ -108,8 +117,8 @@ def test_did_it_help_is_stored_and_a_no_offers_a_human(rasa_url, e2e_settings) -
     assert row.helpful is False and row.intent == "ask_parking"
 
 
-def test_voice_channel_answers_without_buttons_or_lists(rasa_url) -> None:
-    call = Conversation(rasa_url, channel="voice")
+def test_voice_channel_answers_without_buttons_or_lists(rasa_url, e2e_settings) -> None:
+    call = Conversation(rasa_url, channel="voice", secret=voice_webhook_secret(e2e_settings))
     messages = call.say("comment est-ce que je peux régler ma facture")
     assert messages and not any(m.get("buttons") for m in messages)
     assert not any("\n" in (m.get("text") or "") for m in messages)
@@ -120,10 +129,10 @@ def test_insults_get_a_calm_answer(rasa_url) -> None:
     assert contains(Conversation(rasa_url).text("t'es complètement nul comme robot"), "je suis là pour vous aider")
 
 
-def test_messages_over_1000_characters_are_refused_politely_on_every_channel(rasa_url) -> None:
+def test_messages_over_1000_characters_are_refused_politely_on_every_channel(rasa_url, e2e_settings) -> None:
     long = "je voudrais savoir " * 60
     for channel in ("rest", "voice"):
-        answer = Conversation(rasa_url, channel).text(long)
+        answer = Conversation(rasa_url, channel, secret=voice_webhook_secret(e2e_settings)).text(long)
         assert contains(answer, "trop long") and contains(answer, "1000 caractères"), (channel, answer)
 
 

@@ -151,10 +151,11 @@ def test_a_caller_hanging_up_mid_sentence_leaves_the_gateway_working(voice_url, 
 
 def test_the_callback_request_can_be_started_through_rasas_api(e2e_settings, rasa_url):
     """What the gateway does when a transfer fails: Rasa's API runs the callback form, which asks for the name."""
+    from accueil.secret_files import voice_webhook_secret
     from voice_gateway.dialogue import RasaDialogue
 
     async def start_form():
-        dialogue = RasaDialogue(rasa_url, api_token=e2e_settings.rasa_api_token)
+        dialogue = RasaDialogue(rasa_url, api_token=e2e_settings.rasa_api_token, webhook_secret=voice_webhook_secret(e2e_settings))
         try:
             await dialogue.send("api-callback", "/greet")
             return await dialogue.run_action("api-callback", "callback_form")
