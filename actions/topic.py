@@ -133,15 +133,17 @@ def aspect_follow_up(tracker: Tracker, kb: KnowledgeBase) -> tuple[str, list[str
     if context.question is None:
         return None
     intent = (tracker.latest_message.get("intent") or {}).get("name")
-    if intent == context.question or intent == "emergency" or _named_details(tracker):
+    if intent == context.question or intent == "emergency":
         return None
-    if (intent == "ask_opening_hours" and "place" in context.details) or (intent in VISIT_QUESTIONS and "ward" in context.details):
-        return None  # the place or ward named before is the one asked about
-    if _document_of(context.question, context.details) == MEDICAL_RECORD:
+    if _document_of(context.question, context.details) == MEDICAL_RECORD:  # "mon hospitalisation date de dix ans"
         age = stay_age(message, get_settings().now().date())
         article = kb.article(RECORD_DELAY_ARTICLES[age]) if age else None
         if article is not None:
             return context.question, sentences(article.body)
+    if _named_details(tracker):
+        return None
+    if (intent == "ask_opening_hours" and "place" in context.details) or (intent in VISIT_QUESTIONS and "ward" in context.details):
+        return None  # the place or ward named before is the one asked about
     reason, previous = CALL_REASONS.get(intent), CALL_REASONS.get(context.question)
     if reason and previous and reason.article and reason.article == previous.article:
         return None  # the same article answers both

@@ -176,3 +176,9 @@ def test_a_second_question_in_its_own_sentence(demo_kb, clock) -> None:
 )
 def test_cost_and_place_follow_ups(demo_kb, clock, first, follow_up, expected) -> None:
     assert expected in texts(run(ActionFallbackSuggestions(), tracker(first, user(follow_up, "nlu_fallback")))[0])
+
+
+def test_the_stay_s_date_after_a_medical_record_answer_even_with_a_stay_type(demo_kb, clock) -> None:
+    dated = user("mon hospitalisation date d'il y a dix ans", "inform", {"stay_type": "hospitalisation"})
+    messages, _ = run(ActionFollowUp(), tracker(RECORD, dated))
+    assert "2 mois" in messages[0]["text"] and "8 jours" not in messages[0]["text"]

@@ -24,13 +24,26 @@ def test_the_set_is_large_and_in_four_styles() -> None:
     assert sum(len(c["turns"]) > 1 for c in conversations) >= 30
 
 
-def test_conversations_succeed_above_the_target(rasa_url: str) -> None:
+@pytest.fixture(scope="module")
+def session_summary(rasa_url: str) -> dict:
+    return write_report(run_all(rest_asker(rasa_url), load()), REPORT_DIR)
+
+
+def test_conversations_succeed_above_the_target(session_summary: dict) -> None:
     assert E2E_CLOCK == CLOCK, "the conversations were written for the servers' clock"
-    results = run_all(rest_asker(rasa_url), load())
-    summary = write_report(results, REPORT_DIR)
+    summary = session_summary
     print(
         f"\nConversations: {summary['conversations_ok']}/{summary['conversations']} "
         f"({summary['conversation_success']:.1%}), turns {summary['turns_ok']}/{summary['turns']} "
         f"({summary['turn_accuracy']:.1%}); failed: {', '.join(summary['failed'])}"
     )
     assert summary["conversation_success"] >= TARGET_SUCCESS, f"see {REPORT_DIR / 'failed.md'}"
+
+
+def test_the_gate_s_measure_runs_the_model_alone_and_finds_the_same(e2e_settings, trained_model, session_summary, tmp_path) -> None:
+    """`accueil eval` and the gate start the model's own servers on a fresh knowledge base at the set's clock."""
+    from accueil.conversations import measure
+
+    summary = measure(e2e_settings, trained_model, tmp_path)
+    assert (summary["conversations_ok"], summary["turns_ok"]) == (session_summary["conversations_ok"], session_summary["turns_ok"])
+    assert (tmp_path / "failed.md").exists() and (tmp_path / "summary.json").exists()
