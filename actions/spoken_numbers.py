@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 
 from text_to_num import alpha2digit
@@ -25,9 +24,3 @@ def french_phone(text: str) -> str | None:
         return None
     return " ".join(digits[i : i + 2] for i in range(0, 10, 2))
 
-
-def stay_age(text: str, today: dt.date) -> str | None:
-    """Kept for older callers: the age of a stay is read with the other time expressions."""
-    from actions.time_expressions import stay_age as read  # time_expressions builds on this module
-
-    return read(text, today)
