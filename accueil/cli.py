@@ -39,7 +39,7 @@ def _sync_kb(settings: Settings, source: str | None, dry_run: bool = False) -> i
     from rich.progress import Progress
 
     from kb_sync.errors import ContentInvalid
-    from kb_sync.sources import open_source
+    from kb_sync.sources import configured_source
     from kb_sync.sync import sync
 
     folder = source or settings.kb_source
@@ -47,7 +47,7 @@ def _sync_kb(settings: Settings, source: str | None, dry_run: bool = False) -> i
         with Progress(console=console, transient=True) as bar:
             task = bar.add_task("Écriture de la base de connaissances", total=None)  # total known once validated
             report = sync(
-                open_source(folder, settings.http_cache_dir),
+                configured_source(settings, folder),
                 settings.db_url,
                 dry_run=dry_run,
                 progress=lambda done, total: bar.update(task, completed=done, total=total),
@@ -111,11 +111,11 @@ def cmd_kb_rollback(args: argparse.Namespace) -> int:
 
 def cmd_kb_export(args: argparse.Namespace) -> int:
     from kb_sync.errors import ContentInvalid
-    from kb_sync.sources import export_folder_to_spreadsheet, open_source
+    from kb_sync.sources import configured_source, export_folder_to_spreadsheet
 
     settings = get_settings()
     try:
-        content = open_source(args.source or settings.kb_source, settings.http_cache_dir).read()
+        content = configured_source(settings, args.source).read()
     except ContentInvalid as exc:
         console.print(f"[bold red]{exc.describe()}[/]", highlight=False)
         return 1
@@ -437,17 +437,22 @@ def cmd_run(args: argparse.Namespace) -> int:
     if no_voice is None:
         processes += voice_gateway(settings, settings.log_dir)
     signal.signal(signal.SIGTERM, _interrupt)
+    if settings.log_content:
+        from accueil.logs import CONTENT_WARNING
+
+        console.print(f"[bold red]WARNING[/] {CONTENT_WARNING}", highlight=False)
     console.print(f"Starting the {', '.join(p.name for p in processes if not p.name[-1].isdigit())}…")
     try:
         with running(processes, settings.startup_timeout):
-            base = f"http://{settings.host}:{settings.rasa_port}"
+            base = settings.rasa_url  # the public door: the web channels only
             console.print(f"\n[bold green]Accueil is running[/] (started in {time.perf_counter() - started:.1f} s)")
             console.print(f"  demo site        [bold]{settings.web_url}/[/]  (the chat widget, bottom right)")
             console.print(f"  widget script    {settings.web_url}/widget/accueil-widget.js")
             console.print(f"  editors' studio  [bold]{settings.studio_url}/[/]  (accounts: accueil users add NAME)")
             console.print(f"  REST webhook     {base}/webhooks/rest/webhook")
             console.print(f"  socket.io        {base}/socket.io")
-            console.print(f"  action server    http://{settings.host}:{settings.actions_port}/webhook")
+            console.print(f"  action server    {settings.action_endpoint_url}")
+            console.print(f"  Rasa's API       {settings.rasa_api_url}  (private bind, with the API token)")
             if no_voice is None:
                 ports = ", ".join(map(str, settings.sip_ports))
                 console.print(f"  phone (SIP)      sip:accueil@{settings.sip_host}, ports {ports}  (peers allowed: {', '.join(settings.sip_allowed_peers) or 'all'})")
@@ -455,6 +460,14 @@ def cmd_run(args: argparse.Namespace) -> int:
             else:
                 console.print(f"  [yellow]voice gateway    not started: {no_voice}[/]", highlight=False)
             console.print(f"  logs             {settings.log_dir}")
+            from accueil.purge_schedule import start_daily_purge
+            from accueil.secret_files import metrics_token
+
+            metrics_token(settings)  # written now, so that Prometheus finds its credentials file before its first scrape
+            token_from = "ACCUEIL_METRICS_TOKEN" if settings.metrics_token else settings.var_dir / "metrics_token"
+            console.print(f"  metrics          {settings.studio_url}/metrics  (bearer token: {token_from})", highlight=False)
+            if start_daily_purge(settings) is not None:
+                console.print(f"  purge            daily at {settings.purge_time:%H:%M}, data older than {settings.retention_days} days")
             console.print("Press Ctrl-C to stop.")
             while True:
                 for proc in processes:
@@ -536,7 +549,7 @@ def cmd_purge(args: argparse.Namespace) -> int:
 
     from sqlalchemy.exc import SQLAlchemyError
 
-    from accueil.retention import RetentionError, cutoff_for, parse_period, purge
+    from accueil.retention import EraseError, RetentionError, cutoff_for, parse_period, purge
 
     settings = get_settings()
     try:
@@ -550,6 +563,13 @@ def cmd_purge(args: argparse.Namespace) -> int:
     except SQLAlchemyError as exc:
         console.print(
             f"[bold red]Purge interrompue par une erreur de base de données (la base en cause n'a pas été modifiée) :[/] {exc}",
+            highlight=False,
+        )
+        return 1
+    except EraseError as exc:
+        console.print(
+            f"[bold red]Lignes effacées, mais leur place n'a pas pu être nettoyée :[/] {exc}. "
+            "Relancez « accueil purge » : les données effacées restent lisibles dans le fichier jusque-là.",
             highlight=False,
         )
         return 1
@@ -678,7 +698,7 @@ def build_parser() -> argparse.ArgumentParser:
     users_commands = users.add_subparsers(dest="users_command", required=True)
     users_add = users_commands.add_parser("add", help="create an account (the first one is an admin)")
     users_add.add_argument("username")
-    users_add.add_argument("--role", choices=["editor", "admin"], help="default: admin for the first account, editor after")
+    users_add.add_argument("--role", choices=["editor", "callback", "admin"], help="default: admin for the first account, editor after")
     users_add.add_argument("--password-stdin", action="store_true", help="read the password from standard input (automation)")
     users_add.set_defaults(func=cmd_users_add)
     users_list = users_commands.add_parser("list", help="list the accounts")
@@ -704,6 +724,10 @@ def main(argv: list[str] | None = None) -> int:
         handlers=[RichHandler(console=console, show_path=False)],
     )
     logging.getLogger("alembic").setLevel(logging.WARNING)
+    from accueil.logs import install_filter, set_content_logged
+
+    set_content_logged(get_settings().log_content)
+    install_filter()
     return args.func(args)
 
 

@@ -72,7 +72,7 @@ def check_article_rules(settings: Settings) -> list[str]:
     """Every intent answered by an article has the article rule, and every article named exists in the sources."""
     from actions.call_reasons import ARTICLE_INTENTS, CALL_REASONS
     from kb_sync.errors import ContentInvalid
-    from kb_sync.sources import open_source
+    from kb_sync.sources import configured_source
 
     problems = []
     rules_file = settings.bot_dir / "data" / "rules.yml"
@@ -88,7 +88,7 @@ def check_article_rules(settings: Settings) -> list[str]:
         for intent in sorted(answered - set(ARTICLE_INTENTS)):
             problems.append(f"La règle « {rule.get('rule')} » contient « {intent} », qui ne renvoie à aucun article.")
     try:
-        slugs = {article.slug for article in open_source(settings.kb_source, settings.http_cache_dir).read().articles}
+        slugs = {article.slug for article in configured_source(settings).read().articles}
     except ContentInvalid as exc:
         return problems + [f"Les sources de la base de connaissances sont invalides : {exc.describe()}"]
     for intent, reason in sorted(CALL_REASONS.items()):

@@ -26,6 +26,7 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from accueil.logs import open_private
 from accueil.settings import PROJECT_ROOT, Settings
 
 TARGETS = {"intent_macro_f1": 0.95, "entity_macro_f1": 0.90}
@@ -48,7 +49,7 @@ class Evaluation:
 
 
 def _run(settings: Settings, command: list[str], log: Path, what: str) -> None:
-    with open(log, "w", encoding="utf-8") as handle:
+    with open_private(log, "w") as handle:
         completed = subprocess.run(command, env=settings.rasa_environment(), cwd=PROJECT_ROOT, stdout=handle, stderr=subprocess.STDOUT)
     if completed.returncode != 0:
         raise EvaluationError(f"{what} failed (exit {completed.returncode}); see {log}")

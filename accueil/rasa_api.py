@@ -58,11 +58,11 @@ def _request(settings: Settings, method: str, path: str, timeout: float, **kwarg
             "Aucun jeton de l'API de Rasa : ni ACCUEIL_RASA_API_TOKEN ni le fichier écrit par « accueil run » "
             f"({settings.rasa_api_token_file})."
         )
-    url = f"{settings.rasa_url}{path}"
+    url = f"{settings.rasa_api_url}{path}"
     try:
         response = requests.request(method, url, params={"token": token}, timeout=timeout, **kwargs)
     except requests.ConnectionError as exc:
-        raise RasaNotRunning(f"Le serveur Rasa ne répond pas à {settings.rasa_url}.") from exc
+        raise RasaNotRunning(f"Le serveur Rasa ne répond pas à {settings.rasa_api_url}.") from exc
     except requests.Timeout as exc:
         raise RasaApiError(f"Le serveur Rasa n'a pas répondu à temps ({timeout:.0f} s) à {method} {path}.") from exc
     if response.status_code in (401, 403):

@@ -7,12 +7,21 @@ of its environment and calls Rasa's entry point in this same process with `--ena
 --auth-token=TOKEN` added to `sys.argv`. The kernel's copy of the command line, the one `ps` reads, is the
 one the process was started with, without the token. The `--auth-token=TOKEN` form is read by argparse as
 one argument even when the token starts with `-`.
+
+`--public-interface HOST --public-port PORT` open Rasa's web channels, and nothing else, on the public bind
+as well (accueil/public_door.py).
+
+It also caps every request body at ACCUEIL_MAX_REQUEST_BYTES (16 kB): Accueil's own uses of the API
+(`PUT /model` with a file path, `/conversations/…/execute`) are small JSON bodies.
 """
 
 from __future__ import annotations
 
 import os
 import sys
+
+from accueil import public_door
+from accueil.settings import get_settings
 
 TOKEN_ENV = "ACCUEIL_RASA_API_TOKEN"
 
@@ -26,7 +35,12 @@ def rasa_argv(arguments: list[str], token: str | None) -> list[str]:
 
 def main(arguments: list[str] | None = None) -> None:
     token = os.environ.pop(TOKEN_ENV, None) or None  # not passed on to anything Rasa starts
-    sys.argv = rasa_argv(sys.argv[1:] if arguments is None else arguments, token)
+    arguments, public = public_door.split_arguments(sys.argv[1:] if arguments is None else arguments)
+    sys.argv = rasa_argv(arguments, token)
+    if public is not None:  # the web channels on the public bind too, the API not (accueil/public_door.py)
+        public_door.install(*public)
+    # Sanic reads its settings from SANIC_* variables when Rasa creates the app: bodies over the limit get a 413.
+    os.environ["SANIC_REQUEST_MAX_SIZE"] = str(get_settings().max_request_bytes)
     from rasa.__main__ import main as rasa_main
 
     rasa_main()

@@ -13,7 +13,14 @@ or `--older-than`):
   decisions `studio_inbox_decisions` (`studio/inbox.py`, column `at`).
 
 A table (or a SQLite file) that does not exist yet is skipped. Each database is purged in one
-transaction. The analytics tables (`analytics/purge.py`) are purged the same way.
+transaction. The analytics tables (`analytics/purge.py`) are purged the same way, and the log files under
+VAR_DIR (`*.log` and their rotated copies, `accueil/logs.py`) last written before the cutoff are deleted.
+
+Deleted must mean erased: SQLite's connections delete with `secure_delete` (freed space overwritten with
+zeros), and after each purge every SQLite file is rebuilt by `VACUUM` and its WAL emptied;
+on PostgreSQL the purged tables are vacuumed (`VACUUM FULL` with `ACCUEIL_PURGE_VACUUM_FULL`, which
+rewrites them but locks them meanwhile: a plain `VACUUM` may leave a deleted row's bytes in a page's free
+space until new rows overwrite them).
 """
 
 from __future__ import annotations
@@ -24,8 +31,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterable, Sequence, Union
 
-from sqlalchemy import Column, DateTime, Float, MetaData, String, Table, create_engine, delete, func, inspect, select
+from sqlalchemy import Column, DateTime, Float, MetaData, String, Table, create_engine, delete, event, func, inspect, select
 from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import SQLAlchemyError
 
 from accueil.settings import Settings
 
@@ -46,6 +54,10 @@ Purge = Callable[[Settings, dt.datetime, bool], Union[PurgeCount, Sequence[Purge
 
 class RetentionError(ValueError):
     """A retention period that cannot be read; the message is in French, for the command line."""
+
+
+class EraseError(RuntimeError):
+    """The rows were deleted but the space they held could not be erased (VACUUM); in French, for the command line."""
 
 
 _PERIOD = re.compile(r"^\s*(\d+)\s*([a-z]*)\s*$")
@@ -84,7 +96,42 @@ def database_exists(url: str) -> bool:
 
 
 def _engine(url: str) -> Engine:
-    return create_engine(url, future=True)
+    from kb_sync.db import sqlite_secure_delete
+
+    if make_url(url).get_backend_name() != "sqlite":
+        return create_engine(url, future=True)
+    engine = create_engine(url, future=True, connect_args={"timeout": 30})
+    event.listen(engine, "connect", sqlite_secure_delete)
+    return engine
+
+
+def erase_freed_space(settings: Settings, tables: Iterable[str]) -> None:
+    """After the deletes: each SQLite file rebuilt without the deleted rows (`VACUUM`, then its WAL truncated),
+    and on PostgreSQL each of `tables` vacuumed. Raises `EraseError`."""
+    names = set(tables)
+    for url in dict.fromkeys([settings.conversations_db_url, settings.db_url]):
+        if not database_exists(url):
+            continue
+        engine = _engine(url)
+        try:
+            with engine.connect() as connection:
+                connection = connection.execution_options(isolation_level="AUTOCOMMIT")  # VACUUM runs outside a transaction
+                if engine.dialect.name == "sqlite":
+                    connection.exec_driver_sql("VACUUM")
+                    if connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal":
+                        busy = connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)").first()[0]
+                        if busy:
+                            raise EraseError(f"le journal WAL de {make_url(url).database} est en cours de lecture et n'a pas pu être vidé")
+                    continue
+                vacuum = "VACUUM FULL" if settings.purge_vacuum_full else "VACUUM"
+                quote = engine.dialect.identifier_preparer.quote
+                for name in sorted(names & set(inspect(connection).get_table_names())):
+                    connection.exec_driver_sql(f"{vacuum} {quote(name)}")
+        except SQLAlchemyError as exc:
+            where = make_url(url).database
+            raise EraseError(f"compactage de la base {where} impossible ({exc.__class__.__name__})") from exc
+        finally:
+            engine.dispose()
 
 
 _metadata = MetaData()
@@ -152,8 +199,14 @@ def _purge_analytics(settings: Settings, cutoff: dt.datetime, dry_run: bool) -> 
     return purge_analytics(settings, cutoff, dry_run)
 
 
+def _purge_logs(settings: Settings, cutoff: dt.datetime, dry_run: bool) -> list[PurgeCount]:
+    from accueil.logs import purge_logs
+
+    return purge_logs(settings, cutoff, dry_run)
+
+
 # Every purge `accueil purge` runs, in order.
-PURGES: list[Purge] = [purge_conversations, purge_records, _purge_analytics]
+PURGES: list[Purge] = [purge_conversations, purge_records, _purge_analytics, _purge_logs]
 
 
 def purge(
@@ -164,4 +217,6 @@ def purge(
     for run in PURGES if purges is None else purges:
         result = run(settings, cutoff, dry_run)
         counts.extend([result] if isinstance(result, PurgeCount) else result)
+    if not dry_run:  # also erases what an interrupted purge or another process deleted before
+        erase_freed_space(settings, [count.table for count in counts])
     return counts

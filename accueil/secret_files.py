@@ -29,3 +29,9 @@ def voice_webhook_secret(settings: "Settings") -> str:
     """The secret the voice gateway sends to Rasa's voice webhook (and only it knows): ACCUEIL_VOICE_WEBHOOK_SECRET,
     else a random one kept in VAR_DIR/voice_webhook_secret. `accueil run` gives the same one to both processes."""
     return settings.voice_webhook_secret or generated_secret(settings.var_dir / "voice_webhook_secret")
+
+
+def metrics_token(settings: "Settings") -> str:
+    """The bearer token of the studio's /metrics: ACCUEIL_METRICS_TOKEN, else a random one kept in
+    VAR_DIR/metrics_token, the file Prometheus's `authorization.credentials_file` points at."""
+    return settings.metrics_token or generated_secret(settings.var_dir / "metrics_token")

@@ -11,15 +11,16 @@ import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Iterator
+from typing import Iterator
 
 import requests
 
+from accueil.logs import CONTENT_WARNING, LogCopy, private_file, rotate
 from accueil.metrics import MULTIPROC_ENV, process_stopped
 from accueil.rasa_endpoints import write_endpoints
 from accueil.rasa_launch import TOKEN_ENV
 from accueil.secret_files import voice_webhook_secret
-from accueil.settings import Settings
+from accueil.settings import Settings, connect_host
 
 
 class StartupError(RuntimeError):
@@ -35,15 +36,28 @@ class ManagedProcess:
     env: dict[str, str]
     cwd: Path
     process: subprocess.Popen | None = None
-    _log: IO | None = field(default=None, repr=False)
+    _log: LogCopy | None = field(default=None, repr=False)
+    # The log file: rotated at each start and at this size, 0600 in a 0700 folder, personal data masked unless log_content.
+    log_max_bytes: int = 10 * 2**20
+    log_backups: int = 5
+    log_content: bool = False
 
     def start(self) -> None:
-        self.log_path.parent.mkdir(parents=True, exist_ok=True)
-        self._log = open(self.log_path, "w", encoding="utf-8")
+        rotate(self.log_path, self.log_backups)
+        private_file(self.log_path)
         # A session of its own: Ctrl-C reaches Accueil, which stops children in order.
         self.process = subprocess.Popen(
-            self.command, env=self.env, cwd=self.cwd, stdout=self._log, stderr=subprocess.STDOUT, start_new_session=True
+            self.command, env=self.env, cwd=self.cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True
         )
+        self._log = LogCopy(self.process.stdout, self.log_path, self.log_max_bytes, self.log_backups, content=self.log_content)
+        if self.log_content:
+            self._log.write(f"WARNING {CONTENT_WARNING}")
+        self._log.start()
+
+    def _log_copied(self, timeout: float = 5.0) -> None:
+        """Once the process has exited, waits until its last lines are in its log file."""
+        if self._log is not None and self.process is not None and self.process.poll() is not None:
+            self._log.join(timeout)
 
     def is_ready(self) -> bool:
         try:
@@ -52,6 +66,7 @@ class ManagedProcess:
             return False
 
     def log_tail(self, lines: int = 30) -> str:
+        self._log_copied()
         try:
             return "\n".join(self.log_path.read_text(encoding="utf-8", errors="replace").splitlines()[-lines:])
         except OSError:
@@ -68,7 +83,9 @@ class ManagedProcess:
         if self.process is not None:
             process_stopped(self.process.pid, self.env.get(MULTIPROC_ENV))
         if self._log is not None:
-            self._log.close()
+            self._log_copied()
+            if not self._log.is_alive():  # else a leftover grandchild still writes: the copy ends with it
+                self.process.stdout.close()
             self._log = None
 
 
@@ -88,6 +105,11 @@ def wait_until_ready(processes: list[ManagedProcess], timeout: float) -> None:
             time.sleep(0.5)
 
 
+def log_options(settings: Settings) -> dict:
+    """How a server's log file is kept: its rotation and whether it may hold patients' words."""
+    return {"log_max_bytes": settings.log_max_mb * 2**20, "log_backups": settings.log_backups, "log_content": settings.log_content}
+
+
 def action_server(settings: Settings, log_dir: Path) -> ManagedProcess:
     # Every setting: the actions share the analytics' pseudonym secret (VAR_DIR) and the contact history's settings.
     env = settings.rasa_environment()
@@ -96,17 +118,22 @@ def action_server(settings: Settings, log_dir: Path) -> ManagedProcess:
     return ManagedProcess(
         name="action server",
         command=[sys.executable, "-m", "rasa_sdk", "--actions", "actions", "--port", str(settings.actions_port)],
-        ready_url=f"http://{settings.host}:{settings.actions_port}/health",
+        ready_url=f"http://{connect_host(settings.host)}:{settings.actions_port}/health",
         log_path=log_dir / "actions.log",
         env=env,
         cwd=settings.bot_dir.parent,
+        **log_options(settings),
     )
 
 
 def rasa_server(settings: Settings, model: Path, log_dir: Path) -> ManagedProcess:
     """`rasa run` through `accueil.rasa_launch`, which opens the API with the token it finds in its environment:
     a command line is readable by every local user (`ps`), a process's environment by the same user only.
-    The voice channel gets the secret only the voice gateway knows."""
+    The voice channel gets the secret only the voice gateway knows.
+    Everything answers on the private bind; the web channels, and nothing else, on the public one (accueil/public_door.py):
+    the server is ready once its public door is open."""
+    if settings.public_rasa_port == settings.rasa_port:
+        raise ValueError("ACCUEIL_PUBLIC_RASA_PORT (Rasa's web channels) and ACCUEIL_RASA_PORT (its API) must differ.")
     env = settings.rasa_environment()
     env.pop(TOKEN_ENV, None)
     if settings.rasa_api_token:
@@ -121,12 +148,15 @@ def rasa_server(settings: Settings, model: Path, log_dir: Path) -> ManagedProces
             "--credentials", str(settings.bot_dir / "credentials.yml"),
             "--interface", settings.host,
             "--port", str(settings.rasa_port),
+            "--public-interface", settings.public_host,
+            "--public-port", str(settings.public_rasa_port),
             "--cors", *settings.allowed_origins,
         ],  # fmt: skip
-        ready_url=f"http://{settings.host}:{settings.rasa_port}/",
+        ready_url=f"http://{connect_host(settings.public_host)}:{settings.public_rasa_port}/webhooks/rest/",
         log_path=log_dir / "rasa.log",
         env=env,
         cwd=settings.bot_dir.parent,
+        **log_options(settings),
     )
 
 
@@ -141,6 +171,7 @@ def _python_server(settings: Settings, log_dir: Path, name: str, module: str, re
         log_path=log_dir / log_name,
         env=env,
         cwd=settings.bot_dir.parent,
+        **log_options(settings),
     )
 
 
@@ -181,10 +212,11 @@ def voice_gateway(settings: Settings, log_dir: Path) -> list[ManagedProcess]:
         ManagedProcess(
             name="voice gateway" + (f" {line + 1}" if line else ""),
             command=[sys.executable, "-m", "voice_gateway", "--phrases", str(phrases), "--line", str(line)],
-            ready_url=f"http://{settings.host}:{settings.voice_line(line).voice_ws_port}/health",
+            ready_url=f"http://{connect_host(settings.public_host)}:{settings.voice_line(line).voice_ws_port}/health",
             log_path=log_dir / ("voice.log" if line == 0 else f"voice-{line + 1}.log"),
             env=env,
             cwd=settings.bot_dir.parent,
+            **log_options(settings),
         )
         for line in range(settings.voice_processes)
     ]

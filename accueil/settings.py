@@ -7,10 +7,12 @@ environment look-ups, so `.env.example` lists everything there is to set.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 from functools import lru_cache
 from pathlib import Path
 from typing import Optional
+from urllib.parse import urlsplit
 
 from pydantic import BaseSettings, Field
 
@@ -28,6 +30,17 @@ class Settings(BaseSettings):
         default=str(PROJECT_ROOT / "kb_content" / "valmont"),
         description="The editors' sources: a folder of YAML/Markdown, a folder of CSV, an .xlsx file or an http(s) URL.",
     )
+    kb_http_allow_http: bool = Field(
+        default=False,
+        description="Accept a plain http:// knowledge-base URL (a test server on this machine); otherwise https:// only.",
+    )
+    kb_http_max_mb: float = Field(default=20.0, gt=0, description="Largest knowledge-base document read from a URL, in MB.")
+    kb_http_ca_file: Optional[Path] = Field(
+        default=None, description="CA certificates (PEM) the knowledge-base URL's certificate is checked against; default: the system's."
+    )
+    kb_http_timeout: float = Field(
+        default=10.0, gt=0, description="Seconds to connect to the knowledge-base URL and between two reads; the whole download within 6 times that."
+    )
     bot_dir: Path = Field(default=PROJECT_ROOT / "bot", description="Rasa project files (config, domain, stories).")
     nlu_dir: Path = Field(default=PROJECT_ROOT / "nlu_data", description="NLU training data owned by the editors.")
     nlu_holdout_dir: Path = Field(
@@ -35,8 +48,24 @@ class Settings(BaseSettings):
         description="Held-out NLU examples, never trained on: the evaluation set of `accueil eval` and of the deployment gate.",
     )
     models_dir: Path = Field(default=PROJECT_ROOT / "models", description="Trained and downloaded models.")
-    host: str = Field(default="127.0.0.1", description="Address the servers listen on.")
-    rasa_port: int = Field(default=5005, description="Port of the Rasa server (REST and socket.io channels).")
+    host: str = Field(
+        default="127.0.0.1",
+        description="Private bind: address of what only the hospital's own services reach (the action server, "
+        "Rasa's HTTP API and voice webhook, the studio and /metrics); keep it on loopback or an administration network.",
+    )
+    public_host: str = Field(
+        default="127.0.0.1",
+        description="Public bind: address of what patients reach (the web server, Rasa's web channels, the call "
+        "WebSocket), normally behind the hospital's TLS reverse proxy (deploy/nginx/accueil.conf).",
+    )
+    rasa_port: int = Field(
+        default=5005,
+        description="Port of the Rasa server on the private bind (HOST): its HTTP API, the voice webhook and every channel.",
+    )
+    public_rasa_port: int = Field(
+        default=5006,
+        description="Port of Rasa's web channels (REST webhook, socket.io) on the public bind (PUBLIC_HOST); nothing else answers there.",
+    )
     actions_port: int = Field(default=5055, description="Port of the custom action server.")
     rasa_api_token: Optional[str] = Field(
         default=None,
@@ -54,13 +83,42 @@ class Settings(BaseSettings):
     )
     public_rasa_url: Optional[str] = Field(
         default=None,
-        description="The Rasa server's address as browsers reach it (the widget's data-server); default http://HOST:RASA_PORT.",
+        description="The Rasa server's address as browsers reach it (the widget's data-server); "
+        "default http://PUBLIC_HOST:PUBLIC_RASA_PORT.",
+    )
+    public_voice_url: Optional[str] = Field(
+        default=None,
+        description="The call WebSocket's address as browsers reach it (the « Appeler » button), wss://… behind a TLS "
+        "reverse proxy; default ws://PUBLIC_HOST:VOICE_WS_PORT/call.",
     )
     link_hosts: list[str] = Field(
         default=["ch-valmont.fr"],
         description="Hosts (and their subdomains) the widget may show as clickable links (JSON list).",
     )
     max_message_length: int = Field(default=1000, description="Longest patient message accepted, in characters.")
+    max_request_bytes: int = Field(
+        default=16384,
+        ge=4096,
+        description="Largest HTTP request body (and socket.io message) the public servers accept, in bytes: "
+        "Rasa's channels and API, the web server.",
+    )
+    rate_limit_sender: int = Field(
+        default=30,
+        ge=0,
+        description="Messages one conversation (sender id) may send per minute on the web channels (REST, socket.io), "
+        "in bursts of as many; beyond, a polite refusal and nothing is stored. 0: no limit.",
+    )
+    rate_limit_address: int = Field(
+        default=600,
+        ge=0,
+        description="Messages one client address may send per minute on the web channels, in bursts of as many "
+        "(the patients behind one proxy share it unless TRUSTED_PROXIES names the proxy). 0: no limit.",
+    )
+    trusted_proxies: list[str] = Field(
+        default=["127.0.0.1", "::1"],
+        description="Reverse proxies (addresses or CIDR networks, JSON list) whose X-Forwarded-For header gives the "
+        "client's address for the rate limit; any other peer's header is ignored.",
+    )
     var_dir: Path = Field(default=PROJECT_ROOT / "var", description="Runtime state: the SQLite database, logs.")
     startup_timeout: float = Field(default=300.0, description="Seconds to wait for the servers to be ready.")
     gate_conversations: bool = Field(
@@ -69,6 +127,13 @@ class Settings(BaseSettings):
         "a model that loses conversations is refused.",
     )
     log_level: str = Field(default="INFO")
+    log_content: bool = Field(
+        default=False,
+        description="Log what patients say and write and the bot's sentences (transcripts, numbers, SIP messages): "
+        "for a debugging session only, announced by a warning at start. Off: ids and intents only, personal data masked.",
+    )
+    log_max_mb: int = Field(default=10, ge=1, description="Size of a log file (MB) before it is rotated (VAR_DIR/log/*.log).")
+    log_backups: int = Field(default=5, ge=1, description="Rotated copies kept of each log file (name.log.1, name.log.2, …).")
     vosk_model: str = Field(default="vosk-model-small-fr-0.22", description="Vosk model of the voice gateway (voice_gateway/models.yml).")
     piper_voice: str = Field(default="fr_FR-siwis-medium", description="Piper voice of the voice gateway (voice_gateway/models.yml).")
     voice_enabled: bool = Field(default=True, description="Start the voice gateway with `accueil run` when its models are installed.")
@@ -78,7 +143,9 @@ class Settings(BaseSettings):
         default=["127.0.0.1"],
         description="Addresses or networks (CIDR) allowed to call the gateway: the PBX or SIP trunk (JSON list; [] allows every peer).",
     )
-    voice_ws_port: int = Field(default=8090, description="Port of the WebSocket audio calls (ws://HOST:PORT/call) and of /health.")
+    voice_ws_port: int = Field(
+        default=8090, description="Port of the WebSocket audio calls (ws://PUBLIC_HOST:PORT/call) and of /health (counts only)."
+    )
     voice_processes: int = Field(
         default=3,
         ge=1,
@@ -91,6 +158,15 @@ class Settings(BaseSettings):
     voice_barge_in: bool = Field(default=True, description="The caller speaking stops the bot's audio.")
     voice_silence_timeout: float = Field(default=6.0, description="Seconds of silence after the bot spoke before a reprompt.")
     voice_max_silences: int = Field(default=2, description="Silences in a row before the goodbye and hang-up.")
+    voice_max_web_calls: int = Field(
+        default=4,
+        ge=1,
+        description="Simultaneous WebSocket calls (the widget's « Appeler ») each voice gateway process takes; "
+        "beyond, the call is refused politely (close code 1013) and the widget says the lines are busy.",
+    )
+    voice_max_call_seconds: float = Field(
+        default=900.0, gt=0, description="Longest call (SIP or WebSocket), in seconds: then a goodbye and the gateway hangs up."
+    )
     voice_phrase_list: bool = Field(
         default=True, description="Narrow recognition to the words of the training data and knowledge base (small Vosk models)."
     )
@@ -111,14 +187,29 @@ class Settings(BaseSettings):
     retention_days: int = Field(
         default=90, ge=1, description="Days conversations and their traces are kept before `accueil purge` deletes them (GDPR)."
     )
+    purge_daily: bool = Field(
+        default=True, description="`accueil run` itself purges every day at PURGE_TIME (and at start if the last purge is over a day old)."
+    )
+    purge_time: dt.time = Field(default=dt.time(3, 30), description="Local time (HH:MM) of the daily purge run by `accueil run`.")
+    purge_vacuum_full: bool = Field(
+        default=False,
+        description="On PostgreSQL, VACUUM FULL the purged tables (rewritten: no deleted byte left, but locked meanwhile) "
+        "instead of a plain VACUUM.",
+    )
     studio_port: int = Field(default=8081, description="Port of the editors' studio (web application).")
     studio_secret_key: Optional[str] = Field(
         default=None, description="Key signing the studio's session cookies; default: a random key kept in VAR_DIR/studio_secret."
     )
     studio_session_minutes: int = Field(default=480, ge=5, description="Minutes a studio login stays valid.")
+    studio_https: bool = Field(
+        default=False,
+        description="The studio is reached over HTTPS (a TLS reverse proxy in front): its session cookie is marked Secure "
+        "and pages carry HSTS. Set it from the proxy's configuration, not from request headers.",
+    )
     metrics_token: Optional[str] = Field(
         default=None,
-        description="Token Prometheus must send (Authorization: Bearer) to read the studio's /metrics; open when unset.",
+        description="Token Prometheus must send (Authorization: Bearer) to read the studio's /metrics; "
+        "default: a random one kept in VAR_DIR/metrics_token.",
     )
     studio_low_confidence: float = Field(
         default=0.7, description="Below this NLU confidence, a patient message goes to the studio's inbox."
@@ -178,11 +269,11 @@ class Settings(BaseSettings):
 
     @property
     def web_url(self) -> str:
-        return f"http://{self.host}:{self.web_port}"
+        return f"http://{connect_host(self.public_host)}:{self.web_port}"
 
     @property
     def studio_url(self) -> str:
-        return f"http://{self.host}:{self.studio_port}"
+        return f"http://{connect_host(self.host)}:{self.studio_port}"
 
     @property
     def conversations_db_url(self) -> str:
@@ -191,7 +282,12 @@ class Settings(BaseSettings):
 
     @property
     def voice_url(self) -> str:
-        return f"ws://{self.host}:{self.voice_ws_port}/call"
+        return self.public_voice_url or self.voice_ws_url
+
+    @property
+    def voice_ws_url(self) -> str:
+        """The call WebSocket where the gateway process listens, reached directly (tests, benchmark, readiness)."""
+        return f"ws://{connect_host(self.public_host)}:{self.voice_ws_port}/call"
 
     def voice_line(self, index: int) -> "Settings":
         """The settings of voice gateway process `index`: its own SIP and WebSocket ports."""
@@ -203,17 +299,30 @@ class Settings(BaseSettings):
 
     @property
     def rasa_url(self) -> str:
-        return self.public_rasa_url or f"http://{self.host}:{self.rasa_port}"
+        """Rasa's web channels as browsers reach them (the public door)."""
+        return self.public_rasa_url or f"http://{connect_host(self.public_host)}:{self.public_rasa_port}"
+
+    @property
+    def rasa_api_url(self) -> str:
+        """The Rasa server on the private bind, where its API and the voice webhook answer."""
+        return f"http://{connect_host(self.host)}:{self.rasa_port}"
 
     @property
     def allowed_origins(self) -> list[str]:
-        """Origins allowed to call Rasa from a browser: the configured ones plus the demo page's."""
+        """Origins allowed to call Rasa from a browser: the configured ones, the demo page's, and the public site
+        of PUBLIC_RASA_URL and PUBLIC_VOICE_URL (the hospital's reverse proxy, which serves the demo page too)."""
         demo = [self.web_url, f"http://localhost:{self.web_port}"]
-        return list(dict.fromkeys([*self.cors_origins, *demo]))
+        public = []
+        for url in (self.public_rasa_url, self.public_voice_url):
+            parts = urlsplit(url or "")
+            if parts.scheme and parts.netloc:
+                scheme = {"ws": "http", "wss": "https"}.get(parts.scheme, parts.scheme)
+                public.append(f"{scheme}://{parts.netloc}")
+        return list(dict.fromkeys([*self.cors_origins, *demo, *public]))
 
     @property
     def action_endpoint_url(self) -> str:
-        return f"http://{self.host}:{self.actions_port}/webhook"
+        return f"http://{connect_host(self.host)}:{self.actions_port}/webhook"
 
     def rasa_environment(self) -> dict[str, str]:
         """Environment for every Rasa process Accueil starts (telemetry always off)."""
@@ -223,6 +332,10 @@ class Settings(BaseSettings):
             ACCUEIL_DB_URL=self.db_url,
             ACCUEIL_ACTION_ENDPOINT_URL=self.action_endpoint_url,
             ACCUEIL_MAX_MESSAGE_LENGTH=str(self.max_message_length),
+            ACCUEIL_MAX_REQUEST_BYTES=str(self.max_request_bytes),
+            ACCUEIL_RATE_LIMIT_SENDER=str(self.rate_limit_sender),
+            ACCUEIL_RATE_LIMIT_ADDRESS=str(self.rate_limit_address),
+            ACCUEIL_TRUSTED_PROXIES=json.dumps(self.trusted_proxies),
             TF_CPP_MIN_LOG_LEVEL="2",
             SQLALCHEMY_SILENCE_UBER_WARNING="1",
             PROMETHEUS_MULTIPROC_DIR=str(self.metrics_dir),
@@ -249,6 +362,15 @@ class Settings(BaseSettings):
         if self.clock is not None:
             return self.clock.replace(tzinfo=None)
         return dt.datetime.now(ZoneInfo(self.timezone)).replace(tzinfo=None)
+
+
+def connect_host(host: str) -> str:
+    """The address to connect to a server bound on `host`: loopback for a wildcard bind, brackets for IPv6."""
+    if host in ("", "0.0.0.0"):
+        return "127.0.0.1"
+    if host == "::":
+        return "[::1]"
+    return f"[{host}]" if ":" in host else host
 
 
 @lru_cache(maxsize=1)

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
+from accueil.logs import open_private
 from accueil.settings import Settings
 
 MODEL_PREFIX = "accueil-"
@@ -303,7 +304,7 @@ def _run_streaming(settings: Settings, command: list[str], progress: Progress, l
     """Runs Rasa, reporting its progress; returns its exit code and the tail of its output."""
     tracker = TrainingProgress()
     tail: deque[str] = deque(maxlen=60)
-    log = open(log_path, "w", encoding="utf-8") if log_path else None
+    log = open_private(log_path, "w") if log_path else None
     try:
         with subprocess.Popen(
             command,

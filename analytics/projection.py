@@ -65,6 +65,7 @@ from analytics.tables import Conversation, ProjectionState, Turn, ensure_tables
 from kb_sync.db import get_engine
 
 FEEDBACK_ANSWERS = {"affirm": "oui", "deny": "non"}
+VOICE_CHANNEL = "voice"  # the input channel of bot.voice_channel.VoiceInput (actions.channel.VOICE)
 # Intents that say nothing about why the patient came: never a call reason.
 NOT_A_REASON = frozenset(
     {
@@ -206,7 +207,9 @@ class _Session:
         if self.channel is None:
             channel = data.get("input_channel") or "inconnu"
             self.channel = CHANNELS.get(channel, channel)
-        caller = (data.get("metadata") or {}).get("caller")
+        # Only the voice channel's caller is the network's word (the voice gateway's SIP identity); any other channel's
+        # metadata comes from the client and must not plant a caller.
+        caller = (data.get("metadata") or {}).get("caller") if data.get("input_channel") == VOICE_CHANNEL else None
         if caller and not self.caller:
             self.caller = str(caller)
         if self.feedback_asked and intent in FEEDBACK_ANSWERS:

@@ -26,7 +26,7 @@ from tqdm import tqdm  # noqa: E402
 from accueil.servers import action_server, rasa_server, running  # noqa: E402
 from accueil.settings import Settings  # noqa: E402
 from accueil.training import train_if_needed  # noqa: E402
-from kb_sync.sources import open_source  # noqa: E402
+from kb_sync.sources import configured_source  # noqa: E402
 from kb_sync.sync import sync  # noqa: E402
 
 QUESTIONS = [
@@ -53,8 +53,11 @@ def main() -> None:
         var = Path(tmp)
         # An empty cache: Rasa would otherwise reuse components trained before, and time nothing.
         os.environ["RASA_CACHE_DIRECTORY"] = str(var / "rasa-cache")
-        settings = Settings(db_url=f"sqlite:///{var / 'kb.db'}", var_dir=var, rasa_port=free_port(), actions_port=free_port())
-        sync(open_source(settings.kb_source, settings.http_cache_dir), settings.db_url)
+        settings = Settings(
+            db_url=f"sqlite:///{var / 'kb.db'}", var_dir=var, rasa_port=free_port(), public_rasa_port=free_port(), actions_port=free_port(),
+            rate_limit_sender=0, rate_limit_address=0,  # one client timing as fast as the server answers
+        )
+        sync(configured_source(settings), settings.db_url)
 
         if args.model:
             model, training_seconds = args.model.resolve(), None

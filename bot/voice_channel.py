@@ -44,7 +44,9 @@ def authenticated(request: Request, secret: str) -> bool:
     """Whether the request carries the gateway's secret (`Authorization: Bearer SECRET`), compared in constant time."""
     header = request.headers.get("authorization") or ""
     scheme, _, given = header.partition(" ")
-    return scheme.lower() == "bearer" and hmac.compare_digest(given.strip().encode("utf-8"), secret.encode("utf-8"))
+    # surrogateescape: a header that is not UTF-8 reaches here with its bytes escaped, and is simply not the secret.
+    given_bytes = given.strip().encode("utf-8", "surrogateescape")
+    return scheme.lower() == "bearer" and hmac.compare_digest(given_bytes, secret.encode("utf-8"))
 
 
 def call_metadata(body: Dict[str, Any]) -> Optional[Dict[str, str]]:

@@ -16,6 +16,13 @@ caller's phone number (`actions.contacts` would tell it that number's history).
 The widget sends no metadata. A malformed REST body (not a JSON object, no
 `sender` or `message`, not strings) gets a 400, never a 500.
 
+They limit each client (bot/rate_limit.py): a client address or a conversation
+sending faster than the settings allow gets a polite French refusal (REST: HTTP
+429 with `Retry-After` and the refusal as a bot message; socket.io: the refusal
+as a `bot_uttered`), and the message never reaches the assistant. A socket.io
+message is at most ACCUEIL_MAX_REQUEST_BYTES (as every request body to Rasa:
+accueil/rasa_launch.py).
+
 It also works around two faults of Rasa 3.6's socket.io channel with the
 locked python-socketio 5 and Sanic 21.12 on Python 3.11:
 - `session_request` calls `enter_room` without awaiting it (a coroutine since
@@ -30,6 +37,7 @@ from __future__ import annotations
 
 import inspect
 import logging
+import math
 import uuid
 from asyncio import CancelledError
 from typing import Any, Awaitable, Callable, Dict, Optional, Text, Tuple, Union
@@ -43,6 +51,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from accueil.settings import get_settings
+from bot.rate_limit import WebRateLimit, too_many
 
 logger = logging.getLogger(__name__)
 
@@ -62,6 +71,8 @@ def refuse_too_long(on_new_message: OnNewMessage) -> OnNewMessage:
     """`on_new_message`, but messages over the limit get a polite refusal instead of an answer."""
 
     async def handle(message: UserMessage) -> None:
+        # A JSON body may carry lone surrogates (\ud800), which are not Unicode: the tracker store could not keep them.
+        message.text = (message.text or "").encode("utf-8", "surrogatepass").decode("utf-8", "replace")
         limit = get_settings().max_message_length
         length = len(message.text or "")
         if length > limit:
@@ -70,6 +81,15 @@ def refuse_too_long(on_new_message: OnNewMessage) -> OnNewMessage:
         await on_new_message(message)
 
     return handle
+
+
+def is_unicode(text: str) -> bool:
+    """False for a string holding lone surrogates (a JSON body may escape them: \ud800), which no database keeps."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def bad_request(detail: str = BAD_BODY) -> HTTPResponse:
@@ -89,6 +109,8 @@ def read_message(request: Request) -> Union[Tuple[str, str, Dict[str, Any]], HTT
         return bad_request()
     if len(sender) > MAX_SENDER_LENGTH:
         return bad_request(f"« sender » est trop long ({MAX_SENDER_LENGTH} caractères au plus).")
+    if not is_unicode(sender):
+        return bad_request("« sender » n'est pas du texte Unicode valide.")
     return sender, text, body
 
 
@@ -123,9 +145,22 @@ class WebSocketInput(SocketIOInput):
         blueprint = super().blueprint(handle)
         sio = self.sio
         sio.eio.allow_upgrades = False
+        settings = get_settings()
+        sio.eio.max_http_buffer_size = settings.max_request_bytes
+        limit = WebRateLimit(settings)
+
+        async def refused(sid: Text, sender_id: Text) -> bool:
+            """Whether the message is over a limit; if so the client is told, on its own socket."""
+            environ = sio.get_environ(sid, namespace=self.namespace) or {}
+            request = environ.get("sanic.request")
+            peer = request.ip if request is not None else ""
+            wait = limit.address_wait(peer, environ.get("HTTP_X_FORWARDED_FOR")) or limit.sender_wait(sender_id)
+            if wait:
+                await sio.emit(self.bot_message_evt, {"text": too_many(wait)}, room=sid, namespace=self.namespace)
+            return bool(wait)
 
         @sio.on(self.user_message_evt, namespace=self.namespace)
-        async def handle_message(sid: Text, data: Any) -> None:
+        async def handle_message(sid: Text, data: Any = None) -> None:
             """Rasa's handler, without the client's metadata and ignoring malformed events."""
             if not isinstance(data, dict) or not isinstance(data.get("message"), str):
                 logger.debug("socket.io event without a message from %s ignored", sid)
@@ -133,16 +168,18 @@ class WebSocketInput(SocketIOInput):
             sender_id = sid
             if self.session_persistence:
                 sender_id = data.get("session_id")
-                if not isinstance(sender_id, str) or not sender_id or len(sender_id) > MAX_SENDER_LENGTH:
+                if not isinstance(sender_id, str) or not sender_id or len(sender_id) > MAX_SENDER_LENGTH or not is_unicode(sender_id):
                     logger.debug("socket.io message without a valid session_id from %s ignored", sid)
                     return
+            if await refused(sid, sender_id):
+                return
             output = WebSocketOutput(sio, self.bot_message_evt)
             await handle(UserMessage(data["message"], output, sender_id, input_channel=self.name(), metadata=None))
 
         @sio.on("session_request", namespace=self.namespace)
-        async def session_request(sid: Text, data: Any) -> None:
+        async def session_request(sid: Text, data: Any = None) -> None:
             session_id = data.get("session_id") if isinstance(data, dict) else None
-            if not isinstance(session_id, str) or not session_id or len(session_id) > MAX_SENDER_LENGTH:
+            if not isinstance(session_id, str) or not session_id or len(session_id) > MAX_SENDER_LENGTH or not is_unicode(session_id):
                 session_id = uuid.uuid4().hex
             if self.session_persistence:
                 joined = sio.enter_room(sid, session_id, namespace=self.namespace)
@@ -177,6 +214,11 @@ class WebRestInput(RestInput):
     def blueprint(self, on_new_message: OnNewMessage) -> Blueprint:
         handle = refuse_too_long(on_new_message)
         webhook = Blueprint(f"custom_webhook_{type(self).__name__}", __name__)
+        limit = WebRateLimit(get_settings())
+
+        def too_fast(wait: float, sender_id: Optional[str] = None) -> HTTPResponse:
+            message = {"recipient_id": sender_id, "text": too_many(wait)} if sender_id else {"text": too_many(wait)}
+            return response.json([message], status=429, headers={"Retry-After": str(max(1, math.ceil(wait)))})
 
         @webhook.route("/", methods=["GET"])
         async def health(_: Request) -> HTTPResponse:
@@ -184,10 +226,16 @@ class WebRestInput(RestInput):
 
         @webhook.route("/webhook", methods=["POST"])
         async def receive(request: Request) -> Any:
+            wait = limit.address_wait(request.ip, ",".join(request.headers.getall("x-forwarded-for", [])))
+            if wait:
+                return too_fast(wait)
             read = read_message(request)
             if isinstance(read, HTTPResponse):
                 return read
             sender_id, text, _ = read
+            wait = limit.sender_wait(sender_id)
+            if wait:
+                return too_fast(wait, sender_id)
             if bool_arg(request, "stream", default=False):
                 stream = self.stream_response(handle, text, sender_id, self.name(), None)
                 return response.stream(stream, content_type="text/event-stream")

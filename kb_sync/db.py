@@ -14,7 +14,8 @@ from sqlalchemy.orm import Session, sessionmaker
 def get_engine(db_url: str) -> Engine:
     """One engine per database URL and process, created on first use."""
     url = make_url(db_url)
-    kwargs: dict = {"future": True, "pool_pre_ping": True}
+    # hide_parameters: a database error logged by the actions or the studio names no patient's words or number.
+    kwargs: dict = {"future": True, "pool_pre_ping": True, "hide_parameters": True}
     if url.get_backend_name() == "sqlite":
         if url.database and url.database != ":memory:":
             Path(url.database).parent.mkdir(parents=True, exist_ok=True)
@@ -30,6 +31,15 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
+    sqlite_secure_delete(dbapi_connection, _record)
+
+
+def sqlite_secure_delete(dbapi_connection, _record=None) -> None:
+    """A `connect` listener: this connection overwrites with zeros what it deletes (a per-connection setting),
+    so a deleted row (a patient's message, a phone number) leaves no readable trace in the file's free space."""
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA secure_delete=ON")
     cursor.close()
 
 

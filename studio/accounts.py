@@ -1,4 +1,11 @@
-"""Studio accounts: argon2-hashed passwords, the editor and admin roles, and lock-out after failed logins."""
+"""Studio accounts: argon2-hashed passwords, roles, lock-out after failed logins, and session revocation.
+
+Roles: « rédacteur » edits the content (inbox, intents, training, knowledge base, dashboard, journal);
+« rappels » sees the callback and transfer requests (names, numbers, summaries) and nothing else;
+« administrateur » sees everything and manages the accounts. Each user has a session generation
+(`session_epoch`) kept in the session cookie: raising it (logout, password change, deactivation)
+ends every session opened before.
+"""
 
 from __future__ import annotations
 
@@ -12,7 +19,25 @@ from sqlalchemy.orm import Session
 
 from studio.db import Base
 
-ROLES = {"editor": "rédacteur", "admin": "administrateur"}
+ROLES = {"editor": "rédacteur", "callback": "rappels", "admin": "administrateur"}
+ROLE_DESCRIPTIONS = {
+    "editor": "Modifie le contenu : messages à traiter, intentions, entraînement et déploiement, base de connaissances, "
+    "tableau de bord et journal. Ne voit pas les demandes de rappel.",
+    "callback": "Voit la liste « Rappels » (demandes de rappel et transferts, avec les noms et les numéros à rappeler) "
+    "et rien d'autre ; ne modifie aucun contenu.",
+    "admin": "Voit et fait tout, y compris les rappels, et gère les comptes des autres utilisateurs.",
+}
+# The parts of the studio (blueprint names) each role opens; administrators open all of them.
+AREAS = {
+    "inbox": {"editor"},
+    "intents": {"editor"},
+    "pipeline": {"editor"},
+    "knowledge": {"editor"},
+    "dashboard": {"editor"},
+    "audit": {"editor"},
+    "handovers": {"callback"},
+    "users": set(),
+}
 MIN_PASSWORD_LENGTH = 12
 MAX_FAILED_LOGINS = 5
 LOCK_MINUTES = 15
@@ -36,6 +61,7 @@ class User(Base):
     locked_until = Column(DateTime)
     created_at = Column(DateTime, nullable=False)
     last_login_at = Column(DateTime)
+    session_epoch = Column(Integer, nullable=False, default=0, server_default="0")
 
     # What Flask-Login asks of a user object.
     is_authenticated = True
@@ -52,6 +78,14 @@ class User(Base):
     @property
     def role_label(self) -> str:
         return ROLES.get(self.role, self.role)
+
+    def can_open(self, area: str) -> bool:
+        """Whether this user may open the part `area` (a blueprint name) of the studio."""
+        return self.is_admin or self.role in AREAS.get(area, ())
+
+    @property
+    def home_area(self) -> str:
+        return "inbox" if self.can_open("inbox") else "handovers"
 
     def get_id(self) -> str:
         return str(self.id)
@@ -71,21 +105,36 @@ def create_user(session: Session, username: str, password: str, role: str) -> Us
     if not USERNAME.match(username):
         raise AccountError("Identifiant invalide : 2 à 64 caractères parmi a-z, 0-9, « . », « _ » et « - ».")
     if role not in ROLES:
-        raise AccountError(f"Rôle inconnu « {role} » : choisissez {' ou '.join(ROLES)}.")
+        raise AccountError(f"Rôle inconnu « {role[:40]} » : choisissez parmi {', '.join(ROLES)}.")
     check_password_strength(password)
     if find_user(session, username) is not None:
         raise AccountError(f"L'identifiant « {username} » existe déjà.")
-    user = User(username=username, password_hash=_hasher.hash(password), role=role, active=True, failed_logins=0, created_at=_now())
+    user = User(
+        username=username, password_hash=_hasher.hash(password), role=role, active=True, failed_logins=0, created_at=_now(), session_epoch=0
+    )
     session.add(user)
     session.flush()
     return user
 
 
 def set_password(user: User, password: str) -> None:
+    """A new password; the sessions opened with the old one end."""
     check_password_strength(password)
     user.password_hash = _hasher.hash(password)
     user.failed_logins = 0
     user.locked_until = None
+    revoke_sessions(user)
+
+
+def set_active(user: User, active: bool) -> None:
+    user.active = active
+    if not active:
+        revoke_sessions(user)
+
+
+def revoke_sessions(user: User) -> None:
+    """Ends every session of `user` opened until now (the session cookies carry the old generation)."""
+    user.session_epoch = (user.session_epoch or 0) + 1
 
 
 def find_user(session: Session, username: str) -> User | None:
@@ -99,7 +148,8 @@ def count_admins(session: Session) -> int:
 def authenticate(session: Session, username: str, password: str) -> User:
     """The user if the password is right; otherwise AccountError (the same message for an unknown user)."""
     refused = AccountError("Identifiant ou mot de passe incorrect.")
-    user = find_user(session, username)
+    # A name no account can have is not looked up (PostgreSQL refuses NUL characters in a query).
+    user = find_user(session, username) if USERNAME.match(username.strip().lower()) else None
     if user is None or not user.active:
         _hasher.hash(password)  # the same time as for a real account, so timing tells nothing
         raise refused

@@ -1,21 +1,27 @@
-"""The studio's Flask application: sessions with expiry, CSRF protection, logins, security headers, blueprints."""
+"""The studio's Flask application: sessions with expiry and revocation, CSRF protection, logins, roles, security headers.
+
+HTTPS is declared by ACCUEIL_STUDIO_HTTPS (the TLS reverse proxy's configuration), not guessed from
+X-Forwarded-Proto: then the session cookie is Secure and pages carry HSTS.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 import importlib
 
-from flask import Flask, redirect, render_template, request, url_for
+from flask import Flask, abort, redirect, render_template, request, session, url_for
 from flask_login import LoginManager, current_user
 from flask_wtf.csrf import CSRFError, CSRFProtect
 
 from accueil.secret_files import generated_secret
 from accueil.settings import Settings
+from studio.auth import SESSION_EPOCH_KEY
 from studio.db import init_db, session_scope
 from studio.metrics import metrics_response
 
 BLUEPRINTS = ("auth", "users", "audit", "inbox", "intents", "pipeline", "knowledge", "dashboard", "handovers")
 PUBLIC_ENDPOINTS = {"auth.login", "static", "health", "metrics"}  # /metrics has its own token (studio/metrics.py)
+HSTS = "max-age=31536000"
 
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -37,6 +43,7 @@ def create_app(settings: Settings) -> Flask:
         SESSION_COOKIE_NAME="accueil_studio",
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=settings.studio_https,
         WTF_CSRF_TIME_LIMIT=None,  # the token lives as long as the session
         MAX_CONTENT_LENGTH=2 * 1024 * 1024,
     )
@@ -45,7 +52,7 @@ def create_app(settings: Settings) -> Flask:
     _login_manager(app, settings)
     for name in BLUEPRINTS:
         app.register_blueprint(importlib.import_module(f"studio.views.{name}").bp)
-    _guard(app)
+    _guard(app, settings)
     _errors(app)
 
     @app.get("/health")
@@ -59,7 +66,7 @@ def create_app(settings: Settings) -> Flask:
 
     @app.get("/")
     def home():
-        return redirect(url_for("inbox.index"))
+        return redirect(url_for(f"{current_user.home_area}.index"))
 
     return app
 
@@ -75,20 +82,24 @@ def _login_manager(app: Flask, settings: Settings) -> None:
 
     @manager.user_loader
     def load_user(user_id: str):
-        with session_scope(settings) as session:
-            user = session.get(User, int(user_id))
+        with session_scope(settings) as db:
+            user = db.get(User, int(user_id))
             if user is not None:
-                session.expunge(user)
-            return user if user is not None and user.active else None
+                db.expunge(user)
+        if user is None or not user.active or session.get(SESSION_EPOCH_KEY) != user.session_epoch:
+            return None  # deactivated, or the session was revoked (logout, password change)
+        return user
 
 
-def _guard(app: Flask) -> None:
+def _guard(app: Flask, settings: Settings) -> None:
     @app.before_request
     def require_login():
         if request.endpoint in PUBLIC_ENDPOINTS or request.endpoint is None:
             return None
         if not current_user.is_authenticated:
             return redirect(url_for("auth.login", next=request.full_path if request.method == "GET" else None))
+        if request.blueprint and not current_user.can_open(request.blueprint) and request.blueprint != "auth":
+            abort(403)
         return None
 
     @app.after_request
@@ -96,6 +107,8 @@ def _guard(app: Flask) -> None:
         response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "same-origin")
+        if settings.studio_https or request.is_secure:
+            response.headers.setdefault("Strict-Transport-Security", HSTS)
         if response.mimetype == "text/html":
             response.headers.setdefault("Cache-Control", "no-store")
         return response
@@ -104,7 +117,7 @@ def _guard(app: Flask) -> None:
 def _errors(app: Flask) -> None:
     messages = {
         400: "Requête invalide.",
-        403: "Cette page est réservée aux administrateurs.",
+        403: "Votre rôle ne donne pas accès à cette page. Demandez-le à un administrateur du studio si vous en avez besoin.",
         404: "Page introuvable.",
         413: "Envoi trop volumineux.",
         500: "Une erreur interne est survenue ; rien n'a été perdu de ce qui était enregistré. Réessayez ou prévenez l'équipe informatique.",

@@ -23,7 +23,9 @@ class AuditEntry(Base):
 
 
 def record(session: Session, username: str, action: str, target: str = "", detail: dict | None = None) -> AuditEntry:
-    entry = AuditEntry(at=dt.datetime.utcnow().replace(microsecond=0), username=username, action=action, target=target, detail=detail)
+    # What a refused login typed as its user name must fit PostgreSQL: 64 characters, no NUL.
+    username, target = username[:64].replace("\x00", "\ufffd"), target.replace("\x00", "\ufffd")
+    entry = AuditEntry(at=dt.datetime.utcnow().replace(microsecond=0), username=username, action=action[:100], target=target, detail=detail)
     session.add(entry)
     return entry
 

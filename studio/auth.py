@@ -1,4 +1,4 @@
-"""Access rules: every page needs a login; some need the admin role."""
+"""Access rules: every page needs a login; each part of the studio needs a role (studio.accounts.AREAS)."""
 
 from __future__ import annotations
 
@@ -6,6 +6,8 @@ from functools import wraps
 
 from flask import abort
 from flask_login import current_user
+
+SESSION_EPOCH_KEY = "_epoch"  # the user's session generation when the session was opened (studio.accounts)
 
 
 def admin_required(view):

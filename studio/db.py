@@ -7,6 +7,8 @@ from contextlib import contextmanager
 from functools import lru_cache
 from typing import Iterator
 
+from sqlalchemy import inspect, text
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, declarative_base
 
 from accueil.settings import Settings
@@ -17,6 +19,10 @@ Base = declarative_base()
 # Modules that declare tables on `Base`: imported before the tables are created.
 TABLE_MODULES = ("studio.accounts", "studio.audit", "studio.inbox", "studio.jobs")
 
+# Columns added to a studio table after it was first created (create_all does not alter existing tables):
+# (table, column, SQL definition valid on SQLite and PostgreSQL).
+ADDED_COLUMNS = (("studio_users", "session_epoch", "INTEGER NOT NULL DEFAULT 0"),)
+
 
 def init_db(settings: Settings) -> None:
     _create_tables(settings.db_url)
@@ -26,7 +32,20 @@ def init_db(settings: Settings) -> None:
 def _create_tables(db_url: str) -> None:
     for name in TABLE_MODULES:
         importlib.import_module(name)
-    Base.metadata.create_all(get_engine(db_url), checkfirst=True)
+    engine = get_engine(db_url)
+    Base.metadata.create_all(engine, checkfirst=True)
+    for table, column, definition in ADDED_COLUMNS:
+        if not _has_column(engine, table, column):
+            try:
+                with engine.begin() as connection:
+                    connection.execute(text(f"ALTER TABLE {table} ADD COLUMN {column} {definition}"))
+            except DBAPIError:
+                if not _has_column(engine, table, column):  # else another process added it meanwhile
+                    raise
+
+
+def _has_column(engine, table: str, column: str) -> bool:
+    return column in {c["name"] for c in inspect(engine).get_columns(table)}
 
 
 @contextmanager

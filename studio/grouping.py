@@ -30,6 +30,7 @@ from typing import Sequence
 import numpy as np
 
 from studio.conversations import FlaggedMessage
+from studio.masking import LABELS
 
 SPACY_MODEL = "fr_core_news_md"
 SIMILARITY_THRESHOLD = 0.80
@@ -39,7 +40,7 @@ FILLERS = frozenset(
     "oui non ouais euh heu bah ben bon bonjour bonsoir salut allo allô alors voila voilà hein svp stp merci "
     "madame monsieur mme mr pr c ça ca je j jveux jvoudrais voudrais veux".split()
 )
-_MASK_LABEL = re.compile(r"\[(?:téléphone|e-mail|n° de sécurité sociale)\]")
+_MASK_LABEL = re.compile("|".join(re.escape(label) for label in LABELS))
 
 _load_lock = threading.Lock()
 

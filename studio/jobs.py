@@ -21,6 +21,7 @@ from typing import Callable
 
 from sqlalchemy import JSON, Column, DateTime, Integer, String, Text, select
 
+from accueil.logs import content_logged, mask, open_private, private_dir
 from accueil.settings import Settings
 from studio.db import Base, session_scope
 
@@ -144,8 +145,10 @@ class JobContext:
     def _append(self, line: str | None) -> None:
         if line is None:
             return
+        if not content_logged():  # Rasa's output while training on patients' messages from the inbox
+            line = mask(line)
         self._tail.append(line)
-        with open(self._log_file, "a", encoding="utf-8") as handle:
+        with open_private(self._log_file) as handle:
             handle.write(line + "\n")
 
     def _write(self, force: bool = False) -> None:
@@ -211,7 +214,7 @@ def start_job(settings: Settings, kind: str, username: str, work: Callable[[JobC
             db.flush()
             db.expunge(job)
         _live.add((settings.db_url, job.id))
-    job.folder(settings).mkdir(parents=True, exist_ok=True)
+    private_dir(job.folder(settings))
     threading.Thread(target=_run, args=(settings, job.id, work), name=f"studio-job-{job.id}", daemon=True).start()
     return job
 
@@ -235,8 +238,8 @@ def _run(settings: Settings, job_id: int, work: Callable[[JobContext], dict | Ou
         except Exception as exc:  # the job fails with its message; the traceback goes to its log
             logger.exception("studio job %s failed", job_id)
             context.log(traceback.format_exc().rstrip().splitlines()[-1])
-            with open(context.folder / "job.log", "a", encoding="utf-8") as handle:
-                handle.write(traceback.format_exc())
+            with open_private(context.folder / "job.log") as handle:
+                handle.write(traceback.format_exc() if content_logged() else mask(traceback.format_exc()))
             context.flush()
             _finish(settings, job_id, "failed", error=str(exc) or exc.__class__.__name__)
             return

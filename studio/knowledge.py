@@ -25,7 +25,7 @@ from kb_sync.content import KnowledgeBaseContent
 from kb_sync.db import get_engine, session_factory
 from kb_sync.errors import ContentInvalid
 from kb_sync.models import KbVersion
-from kb_sync.sources import FolderSource, HttpJsonSource, SpreadsheetSource, open_source
+from kb_sync.sources import FolderSource, HttpJsonSource, SpreadsheetSource, configured_source
 from kb_sync.sources.base import Source
 from kb_sync.sync import UnknownVersion, sync
 from kb_sync.versions import checksum, latest_version, snapshot
@@ -148,7 +148,7 @@ class SourceInfo:
 
 
 def _source(settings: Settings) -> Source:
-    return open_source(settings.kb_source, settings.http_cache_dir)
+    return configured_source(settings)
 
 
 def source_info(settings: Settings) -> SourceInfo:

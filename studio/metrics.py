@@ -1,7 +1,8 @@
 """`GET /metrics`: Accueil's Prometheus metrics, every process added up (`accueil.metrics`).
 
-Outside the login (Prometheus has no account); with `ACCUEIL_METRICS_TOKEN` set, the
-request must carry `Authorization: Bearer <token>`.
+Outside the login (Prometheus has no account), but never open: the request must carry
+`Authorization: Bearer <token>`, the token being `ACCUEIL_METRICS_TOKEN` or, when unset, a random
+one generated once and kept in VAR_DIR/metrics_token (mode 600) for Prometheus to read.
 """
 
 from __future__ import annotations
@@ -12,14 +13,13 @@ from flask import Response, request
 from prometheus_client import CONTENT_TYPE_LATEST
 
 from accueil.metrics import render
+from accueil.secret_files import metrics_token
 from accueil.settings import Settings
 
 
 def authorised(settings: Settings) -> bool:
-    if not settings.metrics_token:
-        return True
     given = request.headers.get("Authorization", "")
-    return hmac.compare_digest(given.encode(), f"Bearer {settings.metrics_token}".encode())
+    return hmac.compare_digest(given.encode(), f"Bearer {metrics_token(settings)}".encode())
 
 
 def metrics_response(settings: Settings) -> Response:

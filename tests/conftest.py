@@ -139,6 +139,7 @@ def e2e_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
         db_url=f"sqlite:///{var_dir / 'kb.db'}",
         var_dir=var_dir,
         rasa_port=free_port(),
+        public_rasa_port=free_port(),
         actions_port=free_port(),
         web_port=free_port(),
         clock=E2E_CLOCK,
@@ -204,4 +205,4 @@ def voice_url(e2e_settings: Settings, rasa_url: str):
     from accueil.servers import running, voice_gateway
 
     with running(voice_gateway(e2e_settings, e2e_settings.log_dir), timeout=120):
-        yield e2e_settings.voice_url
+        yield e2e_settings.voice_ws_url

@@ -62,7 +62,7 @@ def run_gateway_call(engines, dialogue: Dialogue, scenario, **settings) -> None:
         gateway = Gateway(config, Engines(stt, tts, dialogue), sip=False)
         await gateway.start()
         try:
-            async with WebSocketCaller(config.voice_url) as caller:
+            async with WebSocketCaller(config.voice_ws_url) as caller:
                 await scenario(caller)
         finally:
             await gateway.stop()
@@ -204,3 +204,26 @@ def test_a_failed_transfer_offers_the_callback_request(engines):
     bot = [n["text"] for n in line.notes if n.get("type") == "bot"]
     assert bot[-2:] == [messages.TRANSFER_FAILED, "Quel est votre nom ?"]
     assert dialogue.asked[-1] == ("call-refused", "callback_form")
+
+
+def test_health_counts_calls_without_telling_whose_they_are(engines):
+    """/health answers on the public bind: counts only, never a caller nor a call's id (its Rasa conversation)."""
+    import json
+
+    import requests
+
+    seen = {}
+
+    async def scenario(caller: WebSocketCaller):
+        await caller.wait_for(lambda e: e.get("type") == "bot", timeout=30)
+        health = caller.url.replace("ws://", "http://", 1).rsplit("/", 1)[0] + "/health"
+        seen["during"] = (await asyncio.to_thread(requests.get, health, timeout=5)).text
+        seen["call_id"] = caller.call_id
+
+    run_gateway_call(engines, ScriptedDialogue([{"text": "Bonjour."}]), scenario)
+    during = seen["during"]
+    assert seen["call_id"] and seen["call_id"] not in during
+    assert "127.0.0.1" not in during and "websocket:" not in during  # a WebSocket caller's identity is its address
+    body = json.loads(during)
+    assert body["active_calls"] == 1 and body["active_by_transport"] == {"sip": 0, "websocket": 1}
+    assert set(body) == {"status", "active_calls", "active_by_transport", "calls_total", "underruns"}

@@ -61,7 +61,7 @@ def web(tmp_path_factory) -> str:
     from accueil.servers import running, web_server
     from tests.conftest import free_port
 
-    settings = Settings(rasa_port=5999, web_port=free_port(), link_hosts=["ch-valmont.fr", "rdv.example.org"], var_dir=tmp_path_factory.mktemp("var"))
+    settings = Settings(public_rasa_port=5999, web_port=free_port(), link_hosts=["ch-valmont.fr", "rdv.example.org"], var_dir=tmp_path_factory.mktemp("var"))
     with running([web_server(settings, settings.log_dir)], timeout=60):
         yield settings.web_url
 
@@ -88,10 +88,10 @@ def test_web_server_serves_the_demo_with_the_widget_and_a_strict_policy(web: str
 def test_without_the_voice_gateway_the_widget_has_no_call_button_and_the_page_no_voice_address() -> None:
     from web.server import content_security_policy, widget_config
 
-    settings = Settings(rasa_port=5999, voice_enabled=False, voice_ws_port=8123)
+    settings = Settings(public_rasa_port=5999, voice_enabled=False, voice_ws_port=8123)
     assert "voice_url" not in widget_config(settings)
     assert "8123" not in content_security_policy(settings.rasa_url, widget_config(settings).get("voice_url"))
-    on = Settings(rasa_port=5999, voice_enabled=True, voice_ws_port=8123)
+    on = Settings(public_rasa_port=5999, voice_enabled=True, voice_ws_port=8123)
     assert widget_config(on)["voice_url"] == "ws://127.0.0.1:8123/call"
 
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import logging
 import sys
 from pathlib import Path
 
+from accueil.logs import configure as configure_logging
 from accueil.settings import get_settings
 from voice_gateway.models import ModelError
 
@@ -19,7 +19,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--line", type=int, default=0, help="index of this process among ACCUEIL_VOICE_PROCESSES (its ports)")
     args = parser.parse_args(argv)
     settings = get_settings().voice_line(args.line)
-    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    configure_logging(settings)
     from voice_gateway.gateway import serve
 
     try:

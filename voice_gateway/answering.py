@@ -13,6 +13,7 @@ import logging
 import time
 from typing import Any
 
+from accueil.logs import shown
 from accueil.metrics import count_error
 from voice_gateway import messages
 from voice_gateway.call import CallContext
@@ -44,7 +45,7 @@ class DialogueProcessor(FrameProcessor):
     async def queue_frame(self, frame: Frame) -> None:
         # Keys are read at once, even while a question is waiting for its answer.
         if isinstance(frame, DTMFFrame):
-            logger.info("call %s: key %s", self.ctx.call_id, frame.digit)
+            logger.info("call %s: key %s", self.ctx.call_id, shown(frame.digit))
             if frame.digit == "0":
                 self.ctx.turn += 1
                 self.ctx.connection.playout.clear()

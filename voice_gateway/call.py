@@ -8,6 +8,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Callable, Optional
 
+from accueil.logs import shown
 from voice_gateway.dialogue import Dialogue
 from voice_gateway.frames import Frame, HangUpFrame, StartFrame
 from voice_gateway.pipeline import Pipeline
@@ -27,6 +28,7 @@ class CallBehaviour:
     barge_in: bool = True
     silence_timeout: float = 6.0
     max_silences: int = 2
+    max_call_seconds: float = 900.0
     transfer_targets: dict[str, str] = field(default_factory=dict)
     transfer_default: Optional[str] = None
 
@@ -66,6 +68,7 @@ class CallContext:
     caller_speaking: bool = False
     busy: int = 0  # dialogue requests and syntheses in progress
     silences: int = 0
+    started: float = field(default_factory=time.monotonic)
     last_activity: float = field(default_factory=time.monotonic)
     ending: bool = False
     pending_times: dict = field(default_factory=dict)
@@ -101,7 +104,7 @@ async def run_call(connection: CallConnection, engines: Engines, behaviour: Call
     pipeline = build_pipeline(ctx)
     pipeline.start()
     started = time.monotonic()
-    logger.info("call %s from %s: answered", connection.call_id, connection.caller or "?")
+    logger.info("call %s from %s: answered", connection.call_id, shown(connection.caller))
     reason = "?"
     try:
         await pipeline.queue_frame(StartFrame(connection.call_id, connection.caller))

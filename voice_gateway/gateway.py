@@ -11,7 +11,6 @@ import asyncio
 import collections
 import logging
 import signal
-import time
 from pathlib import Path
 from typing import Optional
 
@@ -35,6 +34,7 @@ def behaviour_from(settings: Settings) -> CallBehaviour:
         barge_in=settings.voice_barge_in,
         silence_timeout=settings.voice_silence_timeout,
         max_silences=settings.voice_max_silences,
+        max_call_seconds=settings.voice_max_call_seconds,
         transfer_targets=dict(settings.voice_transfer_targets),
         transfer_default=settings.voice_transfer_default,
     )
@@ -52,12 +52,13 @@ class Gateway:
         self.engines = engines
         self.behaviour = behaviour_from(settings)
         self.use_sip = sip
-        self.websocket = WebSocketTransport(settings.host, settings.voice_ws_port, settings.allowed_origins, health=self.health)
+        self.websocket = WebSocketTransport(
+            settings.public_host, settings.voice_ws_port, settings.allowed_origins, health=self.health, max_calls=settings.voice_max_web_calls
+        )
         self.sip = None
         self.calls: set[CallConnection] = set()
         self.calls_total = 0
         self.underruns = 0
-        self.ended: collections.deque[dict] = collections.deque(maxlen=20)
         self.metrics = metrics.instruments()
         for transport in metrics.TRANSPORTS:  # every series exists from the start, at 0
             self.metrics.calls.labels(transport=transport)
@@ -69,26 +70,23 @@ class Gateway:
         self.calls_total += 1
         self.metrics.calls.labels(transport=connection.transport_name).inc()
         self.metrics.active_calls.inc()
-        started = time.time()
         try:
             await run_call(connection, self.engines, self.behaviour)
         finally:
             self.calls.discard(connection)
             self.metrics.active_calls.dec()
             self.underruns += connection.playout.underruns
-            self.ended.append({
-                "call_id": connection.call_id, "caller": connection.caller, "started": round(started, 3),
-                "seconds": round(time.time() - started, 1), "underruns": connection.playout.underruns,
-            })
 
     def health(self) -> dict:
+        """Counts only: this answers on the public bind, where a call's id (its Rasa conversation) or its caller
+        (a phone number) must not be read by anyone. Which call was whose is in Rasa's conversation store."""
+        transports = collections.Counter(c.transport_name for c in self.calls)
         return {
             "status": "ok",
             "active_calls": len(self.calls),
+            "active_by_transport": {transport: transports[transport] for transport in metrics.TRANSPORTS},
             "calls_total": self.calls_total,
             "underruns": self.underruns + sum(c.playout.underruns for c in self.calls),
-            "calls": [{"call_id": c.call_id, "caller": c.caller} for c in self.calls],
-            "last_calls": list(self.ended),
         }
 
     async def start(self) -> None:
@@ -97,7 +95,14 @@ class Gateway:
             from voice_gateway.sip_transport import SipTransport
 
             s = self.settings
-            self.sip = SipTransport(host=s.sip_host, port=s.sip_port, allowed_peers=s.sip_allowed_peers, log_file=s.log_dir / "pjsip.log")
+            self.sip = SipTransport(
+                host=s.sip_host,
+                port=s.sip_port,
+                allowed_peers=s.sip_allowed_peers,
+                log_file=s.log_dir / f"pjsip-{s.sip_port}.log",  # one per voice process
+                log_messages=s.log_content,
+                log_backups=s.log_backups,
+            )
             await self.sip.start(self.handle)
             logger.info("SIP calls on %s:%d (peers allowed: %s)", s.sip_host, s.sip_port, ", ".join(s.sip_allowed_peers) or "all")
 
@@ -116,7 +121,7 @@ async def serve(settings: Settings, phrases_file: Optional[Path] = None, sip: bo
     stt = VoskSpeechToText(vosk_dir, phrases)
     tts = PiperTextToSpeech(voice)
     dialogue = RasaDialogue(
-        f"http://{settings.host}:{settings.rasa_port}",
+        settings.rasa_api_url,  # the private door: the voice webhook does not answer on the public one
         api_token=settings.rasa_api_token,
         webhook_secret=voice_webhook_secret(settings),
     )

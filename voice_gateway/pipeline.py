@@ -4,7 +4,9 @@ Each processor does one thing with the frames it gets and pushes frames on
 to the next one. Data frames wait in the processor's queue and are handled
 in order by its own task; system frames (start, interruption, DTMF, hang-up)
 skip the queue. An interruption drops the queued frames of the bot's turn
-(bot text, synthesised audio, transfers), so barge-in stays simple.
+(bot text, synthesised audio, transfers), so barge-in stays simple. A
+processor that falls behind the caller's audio (more than MAX_QUEUED_AUDIO
+frames waiting) drops the newest audio rather than let its queue grow.
 """
 
 from __future__ import annotations
@@ -14,11 +16,14 @@ import logging
 from typing import Iterable, Optional
 
 from accueil.metrics import count_error
-from voice_gateway.frames import AudioOutFrame, BotTextFrame, DataFrame, Frame, InterruptionFrame, SystemFrame, TransferFrame
+from voice_gateway.frames import (
+    AudioInFrame, AudioOutFrame, BotTextFrame, DataFrame, Frame, InterruptionFrame, SystemFrame, TransferFrame,
+)
 
 logger = logging.getLogger(__name__)
 
 BOT_TURN_FRAMES = (BotTextFrame, AudioOutFrame, TransferFrame)
+MAX_QUEUED_AUDIO = 500  # 10 s of the caller's audio
 
 
 class FrameProcessor:
@@ -30,6 +35,7 @@ class FrameProcessor:
         self.next: Optional[FrameProcessor] = None
         self._queue: asyncio.Queue[DataFrame] = asyncio.Queue()
         self._task: Optional[asyncio.Task] = None
+        self.dropped_audio = 0
 
     @property
     def name(self) -> str:
@@ -49,6 +55,8 @@ class FrameProcessor:
             if isinstance(frame, InterruptionFrame):
                 self._drop_bot_turn()
             await self._process_safely(frame)
+        elif isinstance(frame, AudioInFrame) and self._queue.qsize() >= MAX_QUEUED_AUDIO:
+            self.dropped_audio += 1
         else:
             self._queue.put_nowait(frame)
 

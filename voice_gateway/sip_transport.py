@@ -44,6 +44,7 @@ from typing import Callable, Optional, Sequence
 
 import pjsua2 as pj
 
+from accueil.logs import private_file, rotate, shown
 from voice_gateway.frames import FRAME_BYTES, FRAME_MS, SAMPLE_RATE, AudioInFrame, DTMFFrame, Frame, HangUpFrame
 from voice_gateway.transport import SILENCE, CallConnection, CallHandler
 
@@ -482,7 +483,7 @@ class SipCall(CallConnection):
             self._call_soon(_resolve, future, result)
 
     def _on_dtmf(self, digit: str, method: int) -> None:
-        logger.info("SIP call %s: DTMF %s (%s)", self.call_id, digit, "INFO" if method == pj.PJSUA_DTMF_METHOD_SIP_INFO else "RFC 2833")
+        logger.info("SIP call %s: DTMF %s (%s)", self.call_id, shown(digit), "INFO" if method == pj.PJSUA_DTMF_METHOD_SIP_INFO else "RFC 2833")
         self.post_event(DTMFFrame(digit))
 
     def _on_disconnected(self) -> None:
@@ -518,7 +519,10 @@ class SipTransport:
     `allowed_peers`: IP addresses or CIDR networks allowed to call (checked
     against the packet's source address); empty means every peer. Calls from
     elsewhere get 403 Forbidden. `log_file`: where PJSIP writes its own log
-    (SIP messages included); None keeps PJSIP quiet except for errors.
+    (0600, the previous one kept as log_file.1 … `log_backups`), warnings and errors
+    only: no SIP message, whose headers hold the caller's number and the handover
+    summary; `log_messages` (ACCUEIL_LOG_CONTENT, for a debugging session) adds
+    the whole SIP messages. None keeps PJSIP quiet except for errors.
     `port=0` picks a free port; `port` holds the real one after `start()`.
 
     `max_calls`: simultaneous calls asked of PJSIP (`uaConfig.maxCalls`); PJSIP
@@ -537,6 +541,8 @@ class SipTransport:
         port: int = 5060,
         allowed_peers: Sequence[str] | None = (),
         log_file: Path | None = None,
+        log_messages: bool = False,
+        log_backups: int = 5,
         user_agent: str = "Accueil",
         max_calls: int = MAX_CALLS,
     ) -> None:
@@ -547,6 +553,8 @@ class SipTransport:
         self.allowed_peers = list(allowed_peers or [])
         self._networks = _parse_networks(self.allowed_peers)
         self.log_file = Path(log_file) if log_file else None
+        self.log_messages = log_messages
+        self.log_backups = log_backups
         self.user_agent = user_agent
         self.requested_max_calls = max_calls
         self.max_calls = max_calls  # after start(): the limit PJSIP applies
@@ -706,11 +714,12 @@ class SipTransport:
         cfg.uaConfig.maxCalls = self.requested_max_calls
         log = cfg.logConfig
         log.consoleLevel = 1
-        log.msgLogging = self.log_file is not None
+        log.msgLogging = self.log_file is not None and self.log_messages
         if self.log_file is not None:
-            self.log_file.parent.mkdir(parents=True, exist_ok=True)
+            rotate(self.log_file, self.log_backups)
+            private_file(self.log_file)  # PJSIP writes into it and keeps its mode
             log.filename = str(self.log_file)
-            log.level = 4  # SIP messages included
+            log.level = 4 if self.log_messages else 2  # 4: SIP messages included; 2: warnings and errors
         else:
             log.level = 1
         med = cfg.medConfig
@@ -843,7 +852,7 @@ class SipTransport:
         pjcall.remote_uri = _uri_of(info.remoteUri)
         pjcall.sip_call_id = info.callIdString
         if not self._peer_allowed(_ip_of(pjcall.peer)):
-            logger.warning("SIP: call from %s (%s) refused with 403: peer not allowed", pjcall.peer, pjcall.remote_uri)
+            logger.warning("SIP: call from %s (%s) refused with 403: peer not allowed", pjcall.peer, shown(pjcall.remote_uri))
             pjcall.refused = True
             self._respond(pjcall, 403)
             return
@@ -851,7 +860,7 @@ class SipTransport:
         pjcall.connection = connection
         self._live[prm.callId] = connection
         logger.info(
-            "SIP call %s: accepted from %s (%s, Call-ID %s)", connection.call_id, pjcall.peer, connection.caller, connection.sip_call_id
+            "SIP call %s: accepted from %s (%s, Call-ID %s)", connection.call_id, pjcall.peer, shown(connection.caller), connection.sip_call_id
         )
         self._respond(pjcall, 200)
 

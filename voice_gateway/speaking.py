@@ -14,6 +14,7 @@ import logging
 import time
 from typing import Optional
 
+from accueil.logs import shown
 from accueil.metrics import count_error, instruments
 from voice_gateway.call import CallContext, TurnTimes
 from voice_gateway.frames import BotTextFrame, Frame, InterruptionFrame
@@ -54,7 +55,7 @@ class Speaker(FrameProcessor):
     async def _speak(self, frame: BotTextFrame) -> None:
         ctx = self.ctx
         playout = ctx.connection.playout
-        logger.info("call %s: says %r", ctx.call_id, frame.text)
+        logger.info("call %s: says %s", ctx.call_id, shown(frame.text))
         ctx.connection.notify({"type": "bot", "text": frame.text, "slow": frame.slow})
         ctx.busy += 1
         started = time.monotonic()
@@ -89,6 +90,6 @@ class Speaker(FrameProcessor):
             turn=turn, heard=heard, recognition=recognised_at - end_of_speech, dialogue=answered_at - recognised_at,
             synthesis=now - started, total=now - end_of_speech,
         )
-        logger.info("call %s: turn %s", self.ctx.call_id, times.as_dict())
+        logger.info("call %s: turn %s", self.ctx.call_id, {**times.as_dict(), "heard": shown(times.heard)})
         instruments().voice_response_seconds.observe(times.total)
         self.ctx.connection.notify({"type": "turn", **times.as_dict()})

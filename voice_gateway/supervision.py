@@ -2,7 +2,9 @@
 
 After the bot has finished speaking, a caller who stays silent for the
 configured time hears a reprompt; at the last silence, a polite goodbye, and
-the call is hung up.
+the call is hung up. A call that reaches the longest length allowed
+(`max_call_seconds`) gets a goodbye too, and is hung up even if the goodbye
+cannot be said.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from voice_gateway.pipeline import FrameProcessor
 logger = logging.getLogger(__name__)
 
 POLL_SECONDS = 0.1
+GOODBYE_GRACE_SECONDS = 30.0  # at the longest length, time left for the goodbye before the hang-up regardless
 CALLBACK_FORM = "callback_form"  # the dialogue's callback request (name, phone number, reason)
 
 
@@ -29,16 +32,19 @@ class CallSupervisor(FrameProcessor):
     def __init__(self, ctx: CallContext) -> None:
         super().__init__()
         self.ctx = ctx
-        self._watch: Optional[asyncio.Task] = None
+        self._watches: list[asyncio.Task] = []
 
     def start(self) -> None:
         super().start()
-        self._watch = asyncio.create_task(self._watch_silence(), name="silence")
+        self._watches = [
+            asyncio.create_task(self._watch_silence(), name="silence"),
+            asyncio.create_task(self._watch_length(), name="length"),
+        ]
 
     async def stop(self) -> None:
-        if self._watch is not None:
-            self._watch.cancel()
-            await asyncio.gather(self._watch, return_exceptions=True)
+        for watch in self._watches:
+            watch.cancel()
+        await asyncio.gather(*self._watches, return_exceptions=True)
         await super().stop()
 
     async def process_frame(self, frame: Frame) -> None:
@@ -77,6 +83,17 @@ class CallSupervisor(FrameProcessor):
         logger.info("call %s: the bot hangs up (%s)", self.ctx.call_id, reason)
         self.ctx.ending = True
         await self.ctx.connection.hang_up()
+
+    async def _watch_length(self) -> None:
+        ctx = self.ctx
+        await asyncio.sleep(max(0.0, ctx.behaviour.max_call_seconds - (time.monotonic() - ctx.started)))
+        if ctx.ending:
+            return
+        logger.info("call %s: longest call length reached", ctx.call_id)
+        await ctx.say(BotTextFrame(messages.GOODBYE_TOO_LONG, then_hang_up=True))
+        await asyncio.sleep(GOODBYE_GRACE_SECONDS)
+        if not ctx.ending:
+            await self._hang_up("longest call length")
 
     async def _watch_silence(self) -> None:
         ctx = self.ctx

@@ -7,6 +7,12 @@ Protocol, on ws://HOST:PORT/call:
   bot's audio as binary 20 ms messages at the pace it would be heard, and
   events: `{"type": "turn", ...}` (where an answer's time went),
   `{"type": "transfer", "target": ..., "summary": ...}`, `{"type": "hangup"}`.
+
+Limits: a message over 64 KiB closes the call (code 1009); when the process
+already has its `max_calls` WebSocket calls, a new one is closed at once with
+code 1013 (try again later) and a French reason; audio sent faster than it can
+be recognised is dropped past MAX_QUEUED_EVENTS frames; a text message that is
+not one of the events above is ignored.
 """
 
 from __future__ import annotations
@@ -28,6 +34,10 @@ from voice_gateway.transport import CallConnection, CallHandler
 logger = logging.getLogger(__name__)
 
 MAX_MESSAGE_BYTES = 64 * 1024
+MAX_QUEUED_EVENTS = 500  # 10 s of audio frames waiting for the call's pipeline
+BUSY_CODE = 1013  # "try again later"
+BUSY = "Toutes les lignes sont occupées : merci de rappeler dans quelques minutes."
+DTMF_KEYS = "0123456789*#"
 
 
 class WebSocketCall(CallConnection):
@@ -53,7 +63,8 @@ class WebSocketCall(CallConnection):
     def receive_audio(self, data: bytes) -> None:
         self._pending += data
         while len(self._pending) >= FRAME_BYTES:
-            self.events.put_nowait(AudioInFrame(bytes(self._pending[:FRAME_BYTES])))
+            if self.events.qsize() < MAX_QUEUED_EVENTS:
+                self.events.put_nowait(AudioInFrame(bytes(self._pending[:FRAME_BYTES])))
             del self._pending[:FRAME_BYTES]
 
     async def play(self) -> None:
@@ -88,10 +99,16 @@ class WebSocketCall(CallConnection):
 
 class WebSocketTransport:
     def __init__(
-        self, host: str, port: int, allowed_origins: Optional[list[str]] = None, health: Optional[Callable[[], dict]] = None
+        self,
+        host: str,
+        port: int,
+        allowed_origins: Optional[list[str]] = None,
+        health: Optional[Callable[[], dict]] = None,
+        max_calls: Optional[int] = None,
     ) -> None:
         self.host = host
         self.port = port
+        self.max_calls = max_calls
         self.allowed_origins = allowed_origins
         self.health = health  # GET /health on the same port answers this, as JSON
         self._server = None
@@ -112,6 +129,10 @@ class WebSocketTransport:
             path = path or getattr(socket, "path", "")
             if path.split("?")[0] != "/call":
                 await socket.close(code=4404, reason="unknown path")
+                return
+            if self.max_calls is not None and len(self.calls) >= self.max_calls:
+                logger.warning("WebSocket call refused: %d calls in progress", len(self.calls))
+                await socket.close(code=BUSY_CODE, reason=BUSY)
                 return
             await self._serve_call(socket, handler)
 
@@ -137,8 +158,12 @@ class WebSocketTransport:
                     event = json.loads(message)
                 except ValueError:
                     continue
-                if event.get("type") == "dtmf" and str(event.get("digit", "")) in "0123456789*#":
-                    call.events.put_nowait(DTMFFrame(str(event["digit"])[:1]))
+                if not isinstance(event, dict):
+                    continue
+                digit = str(event.get("digit", ""))
+                if event.get("type") == "dtmf" and len(digit) == 1 and digit in DTMF_KEYS:
+                    if call.events.qsize() < MAX_QUEUED_EVENTS:
+                        call.events.put_nowait(DTMFFrame(digit))
                 elif event.get("type") == "hangup":
                     break
         except ConnectionClosed:

@@ -25,6 +25,7 @@ from sanic.exceptions import NotFound
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from accueil.logs import configure as configure_logging
 from accueil.settings import Settings, get_settings
 
 WEB_DIR = Path(__file__).resolve().parent
@@ -75,6 +76,7 @@ def create_app(settings: Settings) -> Sanic:
         raise WidgetNotBuilt(f"The widget is not built ({', '.join(missing)} missing in {DIST_DIR}): run `make web`.")
 
     app = Sanic("accueil_web")
+    app.config.REQUEST_MAX_SIZE = settings.max_request_bytes  # it serves GETs only: no body needs more
     config = widget_config(settings)
     csp = content_security_policy(settings.rasa_url, config.get("voice_url"))
     server_attribute = html.escape(settings.rasa_url, quote=True)
@@ -121,13 +123,13 @@ def create_app(settings: Settings) -> Sanic:
 
 def main() -> None:
     settings = get_settings()
-    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    configure_logging(settings)
     try:
         app = create_app(settings)
     except WidgetNotBuilt as exc:
         print(exc, file=sys.stderr)
         sys.exit(2)
-    app.run(host=settings.host, port=settings.web_port, access_log=False, motd=False, workers=1)
+    app.run(host=settings.public_host, port=settings.web_port, access_log=False, motd=False, workers=1)
 
 
 if __name__ == "__main__":

@@ -56,11 +56,17 @@ class FolderSource(Source):
     def _load(self, check: Validator, path: Path, text: str | None = None, first_line: int = 1) -> Any:
         name = self._name(path)
         try:
-            return load_yaml(path.read_text(encoding="utf-8") if text is None else text)
+            if text is None:
+                text = path.read_text(encoding="utf-8")
+            return load_yaml(text)
         except FileNotFoundError:
             check.error(name, None, None, "fichier manquant")
         except UnicodeDecodeError:
             check.error(name, None, None, "le fichier n'est pas encodé en UTF-8")
+        except yaml.reader.ReaderError as exc:  # a character YAML forbids (NUL, other control characters)
+            line = text[: exc.position].count("\n") + first_line
+            character = exc.character if isinstance(exc.character, int) else ord(exc.character or "\0")
+            check.error(name, line, None, f"YAML mal formé : caractère interdit U+{character:04X} (à supprimer)")
         except yaml.YAMLError as exc:
             mark = getattr(exc, "problem_mark", None)
             problem = getattr(exc, "problem", None) or str(exc)

@@ -3,6 +3,12 @@
 The document is {"organisation": {...}, "places": [...], "wards": [...], "articles": [...]} with the
 YAML folder's field names (articles carry `slug` and `body`). The last valid body is kept in
 `cache_dir` with its ETag and Last-Modified, so the next read is conditional: on 304 the copy is read.
+
+What the assistant tells patients comes from this document, so it is fetched with care: https:// only
+(plain http:// only when `allow_http` says so, for a test server), certificates checked (`ca_file` for a
+hospital's own PKI), redirects never followed (one could lead to another machine or to plain http://: the
+editor writes the final address instead), the body streamed and abandoned past `max_bytes`, and the whole
+download bounded in time (`timeout` to connect and between two reads, six times that in all).
 """
 
 from __future__ import annotations
@@ -10,8 +16,10 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import time
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import requests
 import urllib3
@@ -34,12 +42,31 @@ _JSON_PROBLEMS = {
 }
 
 
+MB = 1024 * 1024
+DEFAULT_MAX_BYTES = 20 * MB
+DEFAULT_TIMEOUT = 10.0
+_CHUNK = 64 * 1024
+
+
 class HttpJsonSource(Source):
-    def __init__(self, url: str, cache_dir: Path, timeout: float = 10.0, retries: int = 3):
+    def __init__(
+        self,
+        url: str,
+        cache_dir: Path,
+        timeout: float = DEFAULT_TIMEOUT,
+        retries: int = 3,
+        *,
+        allow_http: bool = False,
+        max_bytes: int = DEFAULT_MAX_BYTES,
+        ca_file: Path | None = None,
+    ):
         self.url = url
         self.cache = _Cache(Path(cache_dir), url)
         self.timeout = timeout
         self.retries = retries
+        self.allow_http = allow_http
+        self.max_bytes = max_bytes
+        self.ca_file = ca_file
         self._not_modified = False
 
     @property
@@ -53,16 +80,59 @@ class HttpJsonSource(Source):
 
     def read(self) -> KnowledgeBaseContent:
         self._not_modified = False
+        self._check_address()
         cached = self.cache.load()
-        response = self._get(cached[1] if cached else {})
-        if response.status_code == 304 and cached:
-            self._not_modified = True
-            return self._parse(cached[0])
-        if not 200 <= response.status_code < 300:
-            raise self._invalid(f"le serveur a répondu {response.status_code} {response.reason or ''}".rstrip())
-        content = self._parse(response.content)
-        self.cache.store(response.content, response.headers.get("ETag"), response.headers.get("Last-Modified"))
+        with self._get(cached[1] if cached else {}) as response:
+            if response.status_code == 304 and cached:
+                self._not_modified = True
+                return self._parse(cached[0])
+            if 300 <= response.status_code < 400:
+                target = (response.headers.get("Location") or "?")[:200]
+                raise self._invalid(
+                    f"le serveur redirige ({response.status_code}) vers « {target} » : les redirections ne sont pas suivies "
+                    "(elles pourraient mener vers une autre machine, ou en http://) ; mettez l'adresse finale dans ACCUEIL_KB_SOURCE"
+                )
+            if not 200 <= response.status_code < 300:
+                raise self._invalid(f"le serveur a répondu {response.status_code} {response.reason or ''}".rstrip())
+            body = self._download(response)
+        content = self._parse(body)
+        self.cache.store(body, response.headers.get("ETag"), response.headers.get("Last-Modified"))
         return content
+
+    def _check_address(self) -> None:
+        scheme = urlsplit(self.url).scheme.lower()
+        if scheme == "http" and not self.allow_http:
+            raise self._invalid(
+                "adresse en http:// refusée : le contenu circulerait en clair et pourrait être modifié en chemin. "
+                "Utilisez une adresse https:// (ou, pour un serveur de test sur cette machine seulement, ACCUEIL_KB_HTTP_ALLOW_HTTP=true)"
+            )
+        if scheme not in ("http", "https"):
+            raise self._invalid("adresse invalide : elle doit commencer par https://")
+
+    def _too_big(self) -> ContentInvalid:
+        return self._invalid(f"document trop volumineux : plus de {self.max_bytes / MB:.3g} Mo (limite ACCUEIL_KB_HTTP_MAX_MB)")
+
+    def _download(self, response: requests.Response) -> bytes:
+        """The body, read by chunks: abandoned past `max_bytes` or past six times the timeout in all."""
+        length = response.headers.get("Content-Length", "")
+        if length.isdigit() and int(length) > self.max_bytes:
+            raise self._too_big()
+        deadline = time.monotonic() + 6 * self.timeout
+        chunks, size = [], 0
+        try:
+            # read1: what has arrived (one read, at most `timeout` long), so a trickling server meets the deadline.
+            while chunk := response.raw.read1(_CHUNK, decode_content=True):
+                size += len(chunk)
+                if size > self.max_bytes:
+                    raise self._too_big()
+                if time.monotonic() > deadline:
+                    raise self._invalid(f"téléchargement trop lent : inachevé après {6 * self.timeout:g} s")
+                chunks.append(chunk)
+        except (urllib3.exceptions.HTTPError, OSError) as exc:
+            timed_out = isinstance(exc, (urllib3.exceptions.TimeoutError, TimeoutError))
+            why = f"plus rien reçu en {self.timeout:g} s" if timed_out else exc.__class__.__name__
+            raise self._invalid(f"réponse interrompue ({why})") from exc
+        return b"".join(chunks)
 
     def _invalid(self, message: str, line: int | None = None, field: str | None = None) -> ContentInvalid:
         return ContentInvalid([ContentError(self.url, line, field, message)])
@@ -76,8 +146,14 @@ class HttpJsonSource(Source):
             adapter = HTTPAdapter(max_retries=retry)
             session.mount("http://", adapter)
             session.mount("https://", adapter)
+            # No compression asked: a small compressed body cannot then unfold into gigabytes.
+            headers = {"Accept": "application/json", "Accept-Encoding": "identity", **headers}
             try:
-                return session.get(self.url, headers={"Accept": "application/json", **headers}, timeout=self.timeout)
+                # `verify` given here: a session's own would yield to REQUESTS_CA_BUNDLE from the environment.
+                verify = str(self.ca_file) if self.ca_file else True
+                return session.get(self.url, headers=headers, timeout=self.timeout, allow_redirects=False, stream=True, verify=verify)
+            except requests.exceptions.SSLError as exc:
+                raise self._invalid(f"connexion https refusée : certificat du serveur non reconnu ou invalide ({_reason(exc)})") from exc
             except requests.exceptions.RetryError as exc:
                 raise self._invalid(f"le serveur répond en erreur ({_reason(exc)}) après {attempts} essais") from exc
             except (requests.exceptions.ConnectionError, requests.exceptions.Timeout) as exc:

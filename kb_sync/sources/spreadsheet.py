@@ -242,7 +242,11 @@ class SpreadsheetSource(Source):
                 if sheet is None:
                     check.error(self.path.name, None, None, f"feuille « {name} » manquante dans le classeur")
                     continue
-                opened[name] = (f"{self.path.name}, feuille « {sheet.title} »", list(sheet.iter_rows(values_only=True)))
+                source = f"{self.path.name}, feuille « {sheet.title} »"
+                try:  # read_only: a sheet is only unzipped and parsed here
+                    opened[name] = (source, list(sheet.iter_rows(values_only=True)))
+                except Exception as exc:  # zlib, zipfile or XML errors of a damaged file
+                    check.error(source, None, None, f"feuille illisible, le classeur est endommagé ({exc.__class__.__name__})")
             return opened
         finally:
             workbook.close()

@@ -1,25 +1,34 @@
-"""Login and logout."""
+"""Login and logout (which ends every session of the account), and the local-only redirect after login."""
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
+import re
+from urllib.parse import urlsplit, urlunsplit
 
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_user, logout_user
 
-from studio.accounts import AccountError, authenticate
+from studio.accounts import AccountError, User, authenticate, revoke_sessions
 from studio.audit import record
+from studio.auth import SESSION_EPOCH_KEY
 from studio.db import session_scope
 from studio.web import current_settings
 
 bp = Blueprint("auth", __name__)
 
 
+# Browsers drop tabs and newlines from URLs and read a backslash as a slash: « /\evil », « /<tab>/evil » mean //evil.
+_UNSAFE_IN_PATH = re.compile(r"[\x00-\x1f\x7f\\]")
+
+
 def _safe_next(target: str | None) -> str:
     """Only a path of this site: never an open redirect."""
-    if target and target.startswith("/") and not target.startswith("//") and not urlsplit(target).netloc:
-        return target
-    return url_for("home")
+    if not target or _UNSAFE_IN_PATH.search(target) or not target.startswith("/") or target.startswith("//"):
+        return url_for("home")
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not parts.path.startswith("/") or parts.path.startswith("//"):
+        return url_for("home")
+    return urlunsplit(("", "", parts.path, parts.query, ""))
 
 
 @bp.route("/connexion", methods=["GET", "POST"])
@@ -34,7 +43,7 @@ def login():
         try:
             user = authenticate(db, username, password)
         except AccountError as exc:
-            record(db, username.lower() or "anonyme", "connexion refusée", username)
+            record(db, username.lower() or "anonyme", "connexion refusée", username[:200])
             error = str(exc)
             user = None
         else:
@@ -45,6 +54,7 @@ def login():
         return render_template("auth/login.html", error=error, username=username, next=request.form.get("next", "")), 401
     session.clear()
     session.permanent = True  # expires after ACCUEIL_STUDIO_SESSION_MINUTES without activity
+    session[SESSION_EPOCH_KEY] = user.session_epoch
     login_user(user)
     return redirect(_safe_next(request.form.get("next")))
 
@@ -53,6 +63,9 @@ def login():
 def logout():
     with session_scope(current_settings()) as db:
         record(db, current_user.username, "déconnexion")
+        user = db.get(User, current_user.id)
+        if user is not None:
+            revoke_sessions(user)  # a copy of the cookie kept elsewhere no longer opens the studio
     logout_user()
     session.clear()
     flash("Vous êtes déconnecté.", "info")

@@ -1,10 +1,18 @@
-"""The « Rappels et transferts » page: the callback requests to make and the transfers made, with their summaries."""
+"""The « Rappels et transferts » page: the callback requests to make and the transfers made, with their summaries.
+
+Only the « rappels » role and administrators open it (studio.accounts.AREAS). The name and number to call
+back are shown as given; the summary and the reason are masked (names, birth dates, patient numbers…)
+except for phone numbers, which the staff need to call back.
+"""
 
 from __future__ import annotations
+
+from dataclasses import replace
 
 from flask import Blueprint, render_template, request
 
 from studio.handovers import handover_requests, services
+from studio.masking import mask_personal_data
 from studio.web import current_settings
 
 bp = Blueprint("handovers", __name__, url_prefix="/rappels")
@@ -20,7 +28,10 @@ def index():
     service = request.args.get("service") if request.args.get("service") in known else None
     return render_template(
         "handovers/index.html",
-        requests=handover_requests(settings, days, service),
+        requests=[
+            replace(r, summary=mask_personal_data(r.summary or "", keep_phones=True), reason=mask_personal_data(r.reason or "", keep_phones=True))
+            for r in handover_requests(settings, days, service)
+        ],
         days=days,
         periods=PERIODS,
         service=service or "",

@@ -42,7 +42,7 @@ def index():
     )
 
 
-@bp.get("/versions/<int:version_id>")
+@bp.get("/versions/<int(max=2147483647):version_id>")
 def version(version_id: int):
     try:
         comparison = version_comparison(current_settings(), version_id)

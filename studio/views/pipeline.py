@@ -183,7 +183,8 @@ def build():
 @bp.post("/deployer")
 def deploy():
     settings = current_settings()
-    job = jobs.get_job(settings, request.form.get("job", type=int) or 0)
+    job_id = request.form.get("job", type=int) or 0
+    job = jobs.get_job(settings, job_id) if 0 < job_id < 2**31 else None
     result = job.result if job is not None else None
     if job is None or job.kind != "build" or job.status != "succeeded" or not result or not result.get("verdict", {}).get("passed"):
         flash("Seul un modèle accepté par le contrôle peut être déployé : lancez d'abord « Vérifier et entraîner ».", "error")
@@ -222,7 +223,7 @@ def rollback():
     return _start("rollback", work, f"Retour à {target.name} en attente", "retour au modèle précédent lancé", target.name)
 
 
-@bp.get("/taches/<int:job_id>.json")
+@bp.get("/taches/<int(max=2147483647):job_id>.json")
 def job_status(job_id: int):
     job = jobs.get_job(current_settings(), job_id)
     if job is None or job.kind not in PIPELINE_KINDS:
@@ -230,7 +231,7 @@ def job_status(job_id: int):
     return jsonify(job.as_dict())
 
 
-@bp.get("/taches/<int:job_id>/matrice.png")
+@bp.get("/taches/<int(max=2147483647):job_id>/matrice.png")
 def confusion_matrix(job_id: int):
     job = jobs.get_job(current_settings(), job_id)
     report_dir = (job.result or {}).get("report_dir") if job is not None and job.kind == "build" else None

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
-from studio.accounts import ROLES, AccountError, User, count_admins, create_user, set_password
+from studio.accounts import ROLE_DESCRIPTIONS, ROLES, AccountError, User, count_admins, create_user, set_active, set_password
 from studio.audit import record
-from studio.auth import admin_required
+from studio.auth import SESSION_EPOCH_KEY, admin_required
 from studio.db import session_scope
 from studio.web import current_settings
 
@@ -21,7 +21,7 @@ def index():
     with session_scope(current_settings()) as db:
         users = list(db.scalars(select(User).order_by(User.username)))
         db.expunge_all()
-    return render_template("users/index.html", users=users, roles=ROLES, form={})
+    return render_template("users/index.html", users=users, roles=ROLES, descriptions=ROLE_DESCRIPTIONS, form={})
 
 
 @bp.post("/")
@@ -37,12 +37,12 @@ def create():
         with session_scope(current_settings()) as db:
             users = list(db.scalars(select(User).order_by(User.username)))
             db.expunge_all()
-        return render_template("users/index.html", users=users, roles=ROLES, form=form), 400
+        return render_template("users/index.html", users=users, roles=ROLES, descriptions=ROLE_DESCRIPTIONS, form=form), 400
     flash(f"Compte « {user.username} » créé ({ROLES[user.role]}).", "success")
     return redirect(url_for("users.index"))
 
 
-@bp.post("/<int:user_id>")
+@bp.post("/<int(max=2147483647):user_id>")
 @admin_required
 def update(user_id: int):
     action = request.form.get("action")
@@ -54,11 +54,13 @@ def update(user_id: int):
             if action == "password":
                 set_password(user, request.form.get("password", ""))
                 record(db, current_user.username, "mot de passe changé", user.username)
-                message = f"Mot de passe de « {user.username} » changé."
+                message = f"Mot de passe de « {user.username} » changé ; ses sessions ouvertes sont fermées."
+                if user.id == current_user.id:  # the admin's other sessions end, this one goes on
+                    session[SESSION_EPOCH_KEY] = user.session_epoch
             elif action in ("deactivate", "activate"):
                 if action == "deactivate" and user.is_admin and count_admins(db) <= 1:
                     raise AccountError("Impossible de désactiver le dernier administrateur.")
-                user.active = action == "activate"
+                set_active(user, action == "activate")
                 record(db, current_user.username, "compte activé" if user.active else "compte désactivé", user.username)
                 message = f"Compte « {user.username} » {'activé' if user.active else 'désactivé'}."
             elif action == "role" and request.form.get("role") in ROLES:

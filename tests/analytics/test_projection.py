@@ -176,3 +176,17 @@ def test_settled_events_are_not_read_again(settings: Settings) -> None:
     assert (first.conversations, first.updated) == (1, 0)
     again = project(settings)  # the recent conversation is rebuilt until it settles, the old one is not read again
     assert (again.conversations, again.updated) == (0, 1) and len(conversations(settings)) == 2
+
+
+def test_only_the_voice_channel_names_a_caller(settings: Settings) -> None:
+    """A web client's `metadata.caller` is its own word: it never links its conversation to a phone number."""
+    url, start = settings.conversations_db_url, time.time() - 3600
+    for index, channel in enumerate(("rest", "socketio")):
+        save(url, f"web-{channel}", [*session_start(), *answered("mon compte rendu", "request_report", channel=channel, caller=PHONE)], start + index)
+    save(url, "call-real", [*session_start(), *answered("mon compte rendu", "request_report", channel="voice", caller=PHONE)], start + 10)
+    project(settings)
+    for channel in ("rest", "socketio"):
+        [planted] = conversations(settings, f"web-{channel}")
+        assert (planted.caller_key, planted.person_key) == (None, sender_pseudonym(settings, f"web-{channel}"))
+    [call] = conversations(settings, "call-real")
+    assert call.caller_key == call.person_key == phone_pseudonym(settings, PHONE)

@@ -125,7 +125,7 @@ def test_a_patient_known_from_a_web_callback_is_greeted_with_it_on_the_phone(e2e
     caller = Baresip(tmp_path, silent_wav(tmp_path / "silence.wav", 14.0), user="0698765432")
     result = asyncio.run(caller.call(f"sip:accueil@127.0.0.1:{e2e_settings.sip_port}", seconds=9))
     wait_idle(e2e_settings)
-    [call] = new_calls(e2e_settings, 0, since)
+    [call] = new_calls(e2e_settings, since)
     assert call["caller"].startswith("sip:0698765432@"), result.output
     greeting = next(e["text"] for e in conversation(e2e_settings, rasa_url, call["call_id"]) if e["event"] == "bot")
     assert "Vous nous avez écrit aujourd'hui au sujet du paiement d'une facture, et vous aviez demandé à être rappelé." in greeting

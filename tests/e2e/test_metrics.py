@@ -27,11 +27,14 @@ class Metrics:
     """Reads /metrics and says what changed since the last `mark`."""
 
     def __init__(self, settings) -> None:
+        from accueil.secret_files import metrics_token
+
         self.client = create_app(settings).test_client()
+        self.headers = {"Authorization": f"Bearer {metrics_token(settings)}"}
         self.before = self.read()
 
     def read(self) -> dict:
-        reply = self.client.get("/metrics")
+        reply = self.client.get("/metrics", headers=self.headers)
         assert reply.status_code == 200
         return samples(reply.get_data())
 

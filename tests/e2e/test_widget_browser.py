@@ -99,7 +99,8 @@ def focused(page: Page) -> str:
     )
 
 
-def test_a_patient_asks_five_questions_and_finds_the_conversation_after_a_reload(page: Page, web_url: str, rasa_url: str, e2e_settings) -> None:
+def test_a_patient_asks_five_questions_and_finds_the_conversation_after_a_reload(page: Page, web_url: str, e2e_settings) -> None:
+    rasa_url = e2e_settings.rasa_url  # the public door the widget talks to
     greeting = open_widget(page, web_url)
     assert contains(greeting, "Centre hospitalier de Valmont")
     suggestions = page.locator(".message.bot").last.locator(".reply")
@@ -227,8 +228,8 @@ def test_no_serious_accessibility_violation(browser: Browser, web_url: str) -> N
         context.close()
 
 
-def test_unreachable_server_is_said_and_retry_loses_nothing(page: Page, web_url: str, rasa_url: str) -> None:
-    blocked = f"{rasa_url}/**"
+def test_unreachable_server_is_said_and_retry_loses_nothing(page: Page, web_url: str, e2e_settings) -> None:
+    blocked = f"{e2e_settings.rasa_url}/**"  # the public door, the one the widget talks to
     page.route(blocked, lambda route: route.abort())
     page.goto(web_url)
     page.get_by_role("button", name=OPEN).click()

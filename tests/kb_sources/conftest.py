@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import ssl
 import threading
 from email.utils import format_datetime, parsedate_to_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -35,10 +36,14 @@ def content_json(document: dict) -> bytes:
 
 
 class JsonServer:
-    """Serves one body with ETag/Last-Modified; can fail with 503 a number of times, answer a status, or hang."""
+    """Serves one body with ETag/Last-Modified; can fail with 503 a number of times, answer a status, or hang;
+    can redirect (`redirect_to`), send its body without Content-Length or slowly (`drip`), and speak TLS (`tls`: certificate and key files)."""
 
-    def __init__(self) -> None:
+    def __init__(self, tls: tuple[str, str] | None = None) -> None:
         self.body = b"{}"
+        self.redirect_to: str | None = None
+        self.send_length = True
+        self.drip = 0.0  # seconds between two 16-byte pieces of the body (a server that trickles)
         self.use_etag = True
         self.last_modified = dt.datetime(2026, 11, 2, 8, 0, tzinfo=dt.timezone.utc)
         self.failures = 0
@@ -48,7 +53,13 @@ class JsonServer:
         self.requests: list[dict[str, str]] = []
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
         self._server.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self._server.server_address[1]}/kb.json"
+        scheme = "http"
+        if tls is not None:
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            context.load_cert_chain(*tls)
+            self._server.socket = context.wrap_socket(self._server.socket, server_side=True)
+            scheme = "https"
+        self.url = f"{scheme}://127.0.0.1:{self._server.server_address[1]}/kb.json"
 
     @property
     def etag(self) -> str:
@@ -80,6 +91,8 @@ def _handler(state: JsonServer) -> type[BaseHTTPRequestHandler]:
                 return self._send(503, b"")
             if state.status != 200:
                 return self._send(state.status, b"erreur")
+            if state.redirect_to:
+                return self._send(302, b"", {"Location": state.redirect_to})
             validators = {"Last-Modified": format_datetime(state.last_modified, usegmt=True)}
             if state.use_etag:
                 validators["ETag"] = state.etag
@@ -97,10 +110,16 @@ def _handler(state: JsonServer) -> type[BaseHTTPRequestHandler]:
             self.send_response(status)
             for name, value in (headers or {}).items():
                 self.send_header(name, value)
-            if status != 304:
+            if status != 304 and state.send_length:
                 self.send_header("Content-Length", str(len(body)))
             self.end_headers()
-            if status != 304:
+            if status != 304 and state.drip:
+                for start in range(0, len(body), 16):
+                    if state.release.wait(state.drip):
+                        return
+                    self.wfile.write(body[start : start + 16])
+                    self.wfile.flush()
+            elif status != 304:
                 self.wfile.write(body)
 
         def log_message(self, *args) -> None:
@@ -117,6 +136,48 @@ def json_server(monkeypatch: pytest.MonkeyPatch):
     monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
     monkeypatch.setenv("no_proxy", "127.0.0.1,localhost")
     server = JsonServer()
+    server.start()
+    yield server
+    server.stop()
+
+
+def self_signed_certificate(folder) -> tuple[str, str]:
+    """A certificate for 127.0.0.1 signed by itself (its own CA file), and its key: (certificate, key) paths."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+    import ipaddress
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "cms.test")])
+    now = dt.datetime.now(dt.timezone.utc)
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(minutes=5))
+        .not_valid_after(now + dt.timedelta(days=1))
+        .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_path, key_path = folder / "cms.pem", folder / "cms.key"
+    cert_path.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
+    return str(cert_path), str(key_path)
+
+
+@pytest.fixture
+def tls_json_server(json_server, tmp_path_factory):
+    """The same server on https://, with a self-signed certificate (`tls_json_server.ca_file`)."""
+    certificate = self_signed_certificate(tmp_path_factory.mktemp("tls"))
+    server = JsonServer(tls=certificate)
+    server.ca_file = certificate[0]
     server.start()
     yield server
     server.stop()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import time
 from pathlib import Path
@@ -11,6 +12,9 @@ import pytest
 from kb_sync.errors import ContentInvalid
 from kb_sync.sources.http_json import HttpJsonSource
 from tests.kb_sources.conftest import content_json
+
+# The test server speaks plain http:// on 127.0.0.1, which the source accepts only when told to (test_http_safety.py).
+Loopback = functools.partial(HttpJsonSource, allow_http=True)
 
 
 def document(content) -> dict:
@@ -25,7 +29,7 @@ def read_errors(source: HttpJsonSource) -> ContentInvalid:
 
 def test_round_trip_equals_folder_content(json_server, demo_content, tmp_path: Path) -> None:
     json_server.body = content_json(document(demo_content))
-    source = HttpJsonSource(json_server.url, tmp_path / "cache")
+    source = Loopback(json_server.url, tmp_path / "cache")
     assert source.description == f"URL {json_server.url}"
     assert source.read() == demo_content
     assert source.not_modified is False
@@ -34,8 +38,8 @@ def test_round_trip_equals_folder_content(json_server, demo_content, tmp_path: P
 
 def test_second_read_is_conditional_and_uses_the_cache(json_server, demo_content, tmp_path: Path) -> None:
     json_server.body = content_json(document(demo_content))
-    HttpJsonSource(json_server.url, tmp_path / "cache").read()
-    source = HttpJsonSource(json_server.url, tmp_path / "cache")  # a later run: only the cache folder remains
+    Loopback(json_server.url, tmp_path / "cache").read()
+    source = Loopback(json_server.url, tmp_path / "cache")  # a later run: only the cache folder remains
     assert source.read() == demo_content
     assert json_server.requests[-1]["If-None-Match"] == json_server.etag
     assert source.not_modified is True
@@ -51,7 +55,7 @@ def test_second_read_is_conditional_and_uses_the_cache(json_server, demo_content
 def test_if_modified_since_without_etag(json_server, demo_content, tmp_path: Path) -> None:
     json_server.use_etag = False
     json_server.body = content_json(document(demo_content))
-    source = HttpJsonSource(json_server.url, tmp_path / "cache")
+    source = Loopback(json_server.url, tmp_path / "cache")
     source.read()
     assert source.read() == demo_content and source.not_modified
     headers = json_server.requests[-1]
@@ -61,13 +65,13 @@ def test_if_modified_since_without_etag(json_server, demo_content, tmp_path: Pat
 def test_retries_after_two_503(json_server, demo_content, tmp_path: Path) -> None:
     json_server.body = content_json(document(demo_content))
     json_server.failures = 2
-    assert HttpJsonSource(json_server.url, tmp_path / "cache", retries=3).read() == demo_content
+    assert Loopback(json_server.url, tmp_path / "cache", retries=3).read() == demo_content
     assert len(json_server.requests) == 3
 
 
 def test_503_until_retries_run_out(json_server, tmp_path: Path) -> None:
     json_server.failures = 10
-    errors = read_errors(HttpJsonSource(json_server.url, tmp_path / "cache", retries=1))
+    errors = read_errors(Loopback(json_server.url, tmp_path / "cache", retries=1))
     assert "503" in str(errors) and "après 2 essais" in str(errors)
     assert len(json_server.requests) == 2
 
@@ -75,7 +79,7 @@ def test_503_until_retries_run_out(json_server, tmp_path: Path) -> None:
 def test_timeout_is_reported_quickly_in_french(json_server, tmp_path: Path) -> None:
     json_server.hang = 30
     started = time.monotonic()
-    errors = read_errors(HttpJsonSource(json_server.url, tmp_path / "cache", timeout=0.5, retries=1))
+    errors = read_errors(Loopback(json_server.url, tmp_path / "cache", timeout=0.5, retries=1))
     assert time.monotonic() - started < 5
     assert "serveur injoignable (pas de réponse en 0.5 s) après 2 essais" in str(errors)
     assert errors.errors[0].source == json_server.url
@@ -84,32 +88,32 @@ def test_timeout_is_reported_quickly_in_french(json_server, tmp_path: Path) -> N
 def test_unreachable_server(tmp_path: Path, json_server) -> None:
     url = json_server.url
     json_server.stop()
-    errors = read_errors(HttpJsonSource(url, tmp_path / "cache", timeout=0.5, retries=1))
+    errors = read_errors(Loopback(url, tmp_path / "cache", timeout=0.5, retries=1))
     assert "serveur injoignable (connexion impossible) après 2 essais" in str(errors)
 
 
 def test_http_error_status(json_server, tmp_path: Path) -> None:
     json_server.status = 404
-    errors = read_errors(HttpJsonSource(json_server.url, tmp_path / "cache"))
+    errors = read_errors(Loopback(json_server.url, tmp_path / "cache"))
     assert "le serveur a répondu 404 Not Found" in str(errors)
     assert len(json_server.requests) == 1  # not retried
 
 
 def test_invalid_json_gives_line_and_column(json_server, tmp_path: Path) -> None:
     json_server.body = b'{\n  "organisation": {},\n  "places": [}\n}'
-    (error,) = read_errors(HttpJsonSource(json_server.url, tmp_path / "cache")).errors
+    (error,) = read_errors(Loopback(json_server.url, tmp_path / "cache")).errors
     assert (error.source, error.line) == (json_server.url, 3)
     assert error.message.startswith("JSON invalide : valeur attendue (ligne 3, colonne 14)")
 
 
 def test_wrong_structure(json_server, demo_content, tmp_path: Path) -> None:
     json_server.body = b"[]"
-    assert "le document doit être un objet JSON" in str(read_errors(HttpJsonSource(json_server.url, tmp_path / "a")))
+    assert "le document doit être un objet JSON" in str(read_errors(Loopback(json_server.url, tmp_path / "a")))
     data = document(demo_content)
     del data["wards"]
     data["places"], data["extra"] = {}, 1
     json_server.body = content_json(data)
-    errors = read_errors(HttpJsonSource(json_server.url, tmp_path / "b")).errors
+    errors = read_errors(Loopback(json_server.url, tmp_path / "b")).errors
     assert {(e.field, e.message.split(" (")[0]) for e in errors} == {
         ("extra", "clé inconnue"),
         ("places", "une liste […] est attendue"),
@@ -122,7 +126,7 @@ def test_validation_error_names_the_json_path(json_server, demo_content, tmp_pat
     data["places"][3]["hours"][0]["closes"] = "25:00"
     data["articles"][0]["related"] = ["inexistant"]
     json_server.body = json.dumps(data).encode()
-    source = HttpJsonSource(json_server.url, tmp_path / "cache")
+    source = Loopback(json_server.url, tmp_path / "cache")
     errors = read_errors(source)
     assert f"{json_server.url}, champ « places[3].hours[0].closes » : heure « 25:00 » invalide" in str(errors)
     assert any(e.field == "related" and "inexistant" in e.message for e in errors.errors)

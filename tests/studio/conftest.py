@@ -13,7 +13,7 @@ from studio.accounts import create_user
 from studio.app import create_app
 from studio.db import session_scope
 
-PASSWORDS = {"editor": "mot-de-passe-redac", "admin": "mot-de-passe-admin"}
+PASSWORDS = {"editor": "mot-de-passe-redac", "callback": "mot-de-passe-rappels", "admin": "mot-de-passe-admin"}
 
 
 def csrf_from(html: str) -> str:
@@ -61,6 +61,21 @@ def login(client, username: str, password: str):
 def editor_client(studio_app):
     client = studio_app.test_client()
     assert login(client, "redactrice", PASSWORDS["editor"]).status_code == 302
+    return client
+
+
+@pytest.fixture
+def callback_user(studio_app, studio_settings) -> str:
+    """A « rappels » account (the staff who call patients back)."""
+    with session_scope(studio_settings) as db:
+        create_user(db, "standard", PASSWORDS["callback"], "callback")
+    return "standard"
+
+
+@pytest.fixture
+def callback_client(studio_app, callback_user):
+    client = studio_app.test_client()
+    assert login(client, "standard", PASSWORDS["callback"]).status_code == 302
     return client
 
 

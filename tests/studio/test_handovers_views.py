@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import html
 import re
 
 import pytest
@@ -43,8 +44,8 @@ def test_login_is_required(studio_app) -> None:
     assert response.status_code == 302 and "/connexion" in response.headers["Location"]
 
 
-def test_the_requests_of_the_period_newest_first_with_their_summary(stored, editor_client) -> None:
-    page = editor_client.get("/rappels/").get_data(as_text=True)
+def test_the_requests_of_the_period_newest_first_with_their_summary(stored, callback_client) -> None:
+    page = callback_client.get("/rappels/").get_data(as_text=True)
     assert 'aria-current="page">Rappels</a>' in page and "2 demandes, les plus récentes en premier" in page
     newest, callback = rows(page)
     assert "Transfert admissions" in newest and "téléphone" in newest and "motif : pré-admission" in newest
@@ -55,12 +56,26 @@ def test_the_requests_of_the_period_newest_first_with_their_summary(stored, edit
     assert "Ancien Appel" not in page
 
 
-def test_period_and_service_filters(stored, editor_client) -> None:
-    page = editor_client.get("/rappels/?jours=30&service=facturation").get_data(as_text=True)
+def test_period_and_service_filters(stored, callback_client) -> None:
+    page = callback_client.get("/rappels/?jours=30&service=facturation").get_data(as_text=True)
     found = rows(page)
     assert len(found) == 2 and all("Demande de rappel facturation" in r for r in found) and "Ancien Appel" in found[1]
-    assert "2 demandes" in editor_client.get("/rappels/?jours=365&service=inconnu").get_data(as_text=True)  # ignored: defaults
+    assert "2 demandes" in callback_client.get("/rappels/?jours=365&service=inconnu").get_data(as_text=True)  # ignored: defaults
 
 
-def test_no_request_yet(studio_settings, editor_client) -> None:
-    assert "Aucune demande sur la période." in editor_client.get("/rappels/").get_data(as_text=True)
+def test_no_request_yet(studio_settings, callback_client) -> None:
+    assert "Aucune demande sur la période." in callback_client.get("/rappels/").get_data(as_text=True)
+
+
+def test_summaries_are_masked_but_the_number_to_call_back_stays(studio_settings: Settings, callback_client) -> None:
+    studio_settings.var_dir.mkdir(parents=True, exist_ok=True)
+    save(studio_settings.db_url, request(
+        "callback", "consultations", dt.timedelta(minutes=5), channel="voice", name="Paul Durand", phone="+44 20 7946 0958",
+        reason="je suis Paul Durand né le 12/03/1984",
+        summary="Canal voice · dernier message : « je m'appelle Paul Durand, IPP 123456789, rappelez-moi au 06 12 34 56 78 »",
+    ))  # fmt: skip
+    (row,) = rows(html.unescape(callback_client.get("/rappels/").get_data(as_text=True)))
+    assert "Paul Durand +44 20 7946 0958" in row  # the columns: the name and number to call back, as given
+    assert "« je suis [nom] né le [date de naissance] »" in row
+    assert "je m'appelle [nom], IPP [n° patient], rappelez-moi au 06 12 34 56 78" in row
+    assert "123456789" not in row and "12/03/1984" not in row

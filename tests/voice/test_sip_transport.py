@@ -12,6 +12,7 @@ import contextlib
 import functools
 import re
 import shutil
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import AsyncIterator, Awaitable, Callable, Optional
@@ -268,6 +269,10 @@ def test_transfer_refer_with_summary(tmp_path: Path, scenario_file: str, expecte
     refer_to = re.search(r"^Refer-To: <?(sip:2001@127\.0\.0\.1[^>\s]*)", result.messages, re.MULTILINE)
     assert refer_to, result.messages[-3000:]
     assert active == 0
+    # PJSIP's own log holds no SIP message: the summary (the patient's last words) and the caller's URI stay out of it.
+    pjsip_log = tmp_path / "pjsip.log"
+    assert stat.S_IMODE(pjsip_log.stat().st_mode) == 0o600
+    assert not re.search(r"motif|X-Accueil-Summary|INVITE sip:|From:", pjsip_log.read_text(errors="replace"))
 
 
 @needs_clients

@@ -17,9 +17,10 @@ const CONNECT_TIMEOUT_MS = 10000;
 const PLAYOUT_LEAD = 0.06; // seconds of the bot's audio queued ahead, against the network's jitter
 const MAX_BUFFERED = 64 * 1024; // bytes the socket has not sent yet (2 s of audio): a stalled link drops audio
 const OPEN = 1;
+const BUSY = 1013; // the gateway's close code when it has as many calls as it takes ("try again later")
 
 export class CallError extends Error {
-  /** `code`: "unsupported", "mic" (refused), "no-mic", "unavailable" (gateway unreachable) or "cancelled". */
+  /** `code`: "unsupported", "mic" (refused), "no-mic", "unavailable" (gateway unreachable), "busy" (every line taken) or "cancelled". */
   constructor(code, cause) {
     super(`call failed: ${code}`);
     this.code = code;
@@ -175,9 +176,9 @@ export class VoiceCall {
         }
       };
       // A failed connection fires "error" then "close": the close is enough.
-      ws.onclose = () => {
+      ws.onclose = (event) => {
         if (this.state === "active") this.end("closed");
-        else settle(this.fail("unavailable"));
+        else settle(this.fail(event && event.code === BUSY ? "busy" : "unavailable"));
       };
     });
   }

@@ -45,6 +45,7 @@ const STRINGS = {
     callNoMic: "Aucun micro utilisable n'a été trouvé : branchez-en un (ou fermez l'application qui l'utilise), puis appelez à nouveau.",
     callUnsupported: "Ce navigateur ne permet pas l'appel audio. Vous pouvez écrire votre question ci-dessous.",
     callUnavailable: "L'appel audio n'est pas disponible pour le moment. Vous pouvez écrire votre question ci-dessous.",
+    callBusy: "Toutes les lignes de l'assistant sont occupées. Rappelez dans quelques minutes, ou écrivez votre question ci-dessous.",
   },
   en: {
     open: "Open the hospital assistant",
@@ -89,6 +90,7 @@ const STRINGS = {
     callNoMic: "No usable microphone was found: plug one in (or close the application using it), then call again.",
     callUnsupported: "This browser cannot make audio calls. You can type your question below.",
     callUnavailable: "The audio call is not available right now. You can type your question below.",
+    callBusy: "Every line of the assistant is busy. Call again in a few minutes, or type your question below.",
   },
 };
 

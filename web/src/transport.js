@@ -105,7 +105,8 @@ export class RestTransport {
         headers: { "content-type": "application/json" },
         body: JSON.stringify({ sender: this.sessionId, message: text }),
       });
-      if (!response.ok) throw new Error(`HTTP ${response.status}`);
+      // 429: too many messages; the body is the server's polite refusal, shown as the assistant's message.
+      if (!response.ok && response.status !== 429) throw new Error(`HTTP ${response.status}`);
       messages = await response.json();
     } catch {
       this.onStatus("down");

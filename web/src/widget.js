@@ -349,7 +349,7 @@ export class AccueilWidget {
     this.call = null;
     this.callButtons.hidden = true;
     this.callState.textContent = "";
-    const messages = { mic: t.callMic, "no-mic": t.callNoMic, unsupported: t.callUnsupported, unavailable: t.callUnavailable };
+    const messages = { mic: t.callMic, "no-mic": t.callNoMic, unsupported: t.callUnsupported, unavailable: t.callUnavailable, busy: t.callBusy };
     if (code === "cancelled") {
       this.callButton.disabled = false;
       return;

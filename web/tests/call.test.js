@@ -108,9 +108,9 @@ class FakeSocket {
   serverSays(event) {
     this.onmessage({ data: typeof event === "string" ? event : JSON.stringify(event) });
   }
-  drop() {
+  drop(code = 1006) {
     this.readyState = 3;
-    this.onclose && this.onclose({ code: 1006 });
+    this.onclose && this.onclose({ code });
   }
   events() {
     return this.sent.filter((m) => typeof m === "string").map((m) => JSON.parse(m));
@@ -317,6 +317,18 @@ describe("a call that cannot start", () => {
     assert.equal(shadow.querySelector(".call-start").disabled, true);
     assert.ok(env.tracks.every((t) => t.stopped));
     assert.equal(env.contexts[0].state, "closed");
+  });
+
+  it("says every line is busy, and keeps the button, when the gateway refuses the call (close code 1013)", async () => {
+    const { env, shadow } = widgetWith({ voice_url: VOICE });
+    shadow.querySelector(".call-start").click();
+    await tick();
+    await tick();
+    FakeSocket.instances[0].drop(1013);
+    await tick();
+    assert.match(shadow.querySelector(".notice").textContent, /^Toutes les lignes de l'assistant sont occupées\./);
+    assert.equal(shadow.querySelector(".call-start").disabled, false);
+    assert.ok(env.tracks.every((t) => t.stopped));
   });
 
   it("tells an unsupported browser, without asking anything", async () => {

@@ -68,6 +68,22 @@ describe("messages", () => {
     assert.equal(widget.input.value.length, 1001);
   });
 
+  it("shows the server's French refusal when it answers 429 (too many messages), still connected", async () => {
+    const refusal = "Vous avez envoyé beaucoup de messages en peu de temps : celui-ci n'a pas été transmis. Merci de patienter 2 secondes avant de le renvoyer.";
+    const fetchImpl = async (url, init) => {
+      if (init.method === "GET") return { ok: true, status: 200, json: async () => ({ status: "ok" }) };
+      return { ok: false, status: 429, json: async () => [{ recipient_id: "s", text: refusal }] };
+    };
+    const onMessage = [];
+    const statuses = [];
+    const transport = new RestTransport(OPTIONS.server, "s", { onMessage: (m) => onMessage.push(m), onStatus: (s) => statuses.push(s) }, fetchImpl);
+    assert.equal(await transport.send("bonjour"), true);
+    assert.deepEqual(onMessage.map((m) => m.text), [refusal]);
+    assert.deepEqual(statuses, ["up"]);
+    const down = new RestTransport(OPTIONS.server, "s", { onMessage: () => {}, onStatus: (s) => statuses.push(s) }, async () => ({ ok: false, status: 500, json: async () => [] }));
+    assert.equal(await down.send("bonjour"), false);
+  });
+
   it("shows the handover card and thumbs for the feedback question", () => {
     const { widget, shadow } = mountWith([]);
     widget.receive(normalize({ custom: { handover: { service_name: "Bureau des admissions", phone: "02 38 00 00 00", summary: "motif : document" } } }));
