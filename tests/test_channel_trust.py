@@ -14,12 +14,13 @@ from typing import Any, AsyncIterator
 
 import aiohttp
 import pytest
-from rasa.core.channels.channel import UserMessage, register
+from rasa.core.channels.channel import register
 from sanic import Sanic
 
 from bot.voice_channel import VoiceInput
 from bot.web_channels import WebRestInput, WebSocketInput
 from tests.conftest import free_port
+from tests.fuzz.servers import RecordingAgent
 from voice_gateway.dialogue import DialogueError, RasaDialogue
 
 SECRET = "le-secret-de-la-passerelle"
@@ -31,17 +32,6 @@ ATTACK = {"sender": "x", "message": "bonjour", "metadata": {"caller": "061234567
 def sanic_test_mode(monkeypatch: pytest.MonkeyPatch) -> None:
     """Sanic's test mode: several apps may start in one process (each start rewrites Sanic's own methods)."""
     monkeypatch.setattr(Sanic, "test_mode", True)
-
-
-class RecordingAgent:
-    """Rasa's agent as the channels see it: answers « Bonjour. » and keeps every message."""
-
-    def __init__(self) -> None:
-        self.messages: list[UserMessage] = []
-
-    async def handle_message(self, message: UserMessage) -> None:
-        self.messages.append(message)
-        await message.output_channel.send_text_message(message.sender_id, "Bonjour.")
 
 
 class Server:

@@ -10,13 +10,12 @@ import asyncio
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
 from accueil.settings import Settings
 from accueil.voice_vocabulary import write_phrase_list
-from tests.conftest import TEST_PIPER_VOICE, TEST_VOSK_MODEL, free_port
+from tests.conftest import free_port
 from voice_gateway import messages
 from voice_gateway.call import CallBehaviour, Engines, run_call
 from voice_gateway.caller import WebSocketCaller, rms
@@ -24,18 +23,8 @@ from voice_gateway.dialogue import Dialogue, RasaDialogue
 from voice_gateway.frames import HangUpFrame
 from voice_gateway.gateway import Gateway
 from voice_gateway.models import ModelError, vosk_model_dir
-from voice_gateway.recognition import VoskSpeechToText
-from voice_gateway.synthesis import PiperTextToSpeech, speech_pieces
+from voice_gateway.synthesis import speech_pieces
 from voice_gateway.transport import CallConnection
-
-
-@pytest.fixture(scope="module")
-def engines():
-    stt = VoskSpeechToText(Path(str(TEST_VOSK_MODEL)))
-    tts = PiperTextToSpeech(TEST_PIPER_VOICE)
-    yield stt, tts
-    tts.close()
-    stt.close()
 
 
 class ScriptedDialogue(Dialogue):

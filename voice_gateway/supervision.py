@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from typing import Optional
 
 from accueil.metrics import count_error
 from voice_gateway import messages

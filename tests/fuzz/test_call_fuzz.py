@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from pathlib import Path
 
 import pytest
 import requests
@@ -18,15 +17,13 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 from websockets.exceptions import ConnectionClosed
 
 from accueil.settings import Settings
-from tests.conftest import TEST_PIPER_VOICE, TEST_VOSK_MODEL, free_port
+from tests.conftest import free_port
 from tests.fuzz.servers import in_thread
 from voice_gateway import call as call_module, messages
 from voice_gateway.call import Engines
 from voice_gateway.dialogue import Dialogue
 from voice_gateway.gateway import Gateway
 from voice_gateway.pipeline import MAX_QUEUED_AUDIO
-from voice_gateway.recognition import VoskSpeechToText
-from voice_gateway.synthesis import PiperTextToSpeech
 from voice_gateway.websocket_transport import BUSY, BUSY_CODE, MAX_QUEUED_EVENTS
 
 
@@ -36,15 +33,6 @@ class Hello(Dialogue):
 
     async def run_action(self, sender, action):
         return []
-
-
-@pytest.fixture(scope="module")
-def engines():
-    stt = VoskSpeechToText(Path(str(TEST_VOSK_MODEL)))
-    tts = PiperTextToSpeech(TEST_PIPER_VOICE)
-    yield stt, tts
-    tts.close()
-    stt.close()
 
 
 def gateway(engines, **overrides):

@@ -9,20 +9,19 @@ a 500 (TESTING propagates any exception); the accounts, examples and articles al
 from __future__ import annotations
 
 import re
-import shutil
 from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 from sqlalchemy import func, select
 
-from accueil.settings import PROJECT_ROOT, Settings
+from accueil.settings import Settings
 from studio.accounts import User, create_user
 from studio.app import create_app
 from studio.audit import AuditEntry
 from studio.db import session_scope
 from studio.nlu_files import examples, intents
-from tests.studio.conftest import PASSWORDS, csrf_from, login
+from tests.studio.conftest import PASSWORDS, csrf_from, login, settings_on_copies
 
 FUZZ = settings(max_examples=15, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
 FEW = settings(FUZZ, max_examples=6)
@@ -45,21 +44,7 @@ def form(**fields) -> dict:
 def studio(tmp_path_factory):
     """A studio on copies of the editors' files, with three accounts, a throwaway one and a synced knowledge base."""
     tmp = tmp_path_factory.mktemp("studio_fuzz")
-    project = tmp / "project"
-    for name in ("nlu_data", "bot"):
-        shutil.copytree(PROJECT_ROOT / name, project / name, ignore=shutil.ignore_patterns("__pycache__"))
-    shutil.copytree(PROJECT_ROOT / "kb_content" / "valmont", project / "kb_content" / "valmont")
-    var = tmp / "var"
-    studio_settings = Settings(
-        db_url=f"sqlite:///{var / 'accueil.db'}",
-        tracker_db_url=f"sqlite:///{var / 'conversations.db'}",
-        var_dir=var,
-        nlu_dir=project / "nlu_data",
-        bot_dir=project / "bot",
-        kb_source=str(project / "kb_content" / "valmont"),
-        models_dir=tmp / "models",
-        studio_secret_key="fuzz-secret",
-    )
+    studio_settings = settings_on_copies(tmp, "fuzz-secret")
     app = create_app(studio_settings)
     app.config["TESTING"] = True
     with session_scope(studio_settings) as db:

@@ -15,6 +15,7 @@ import pytest
 from accueil.settings import PROJECT_ROOT
 from kb_sync.content import KnowledgeBaseContent
 from kb_sync.sources import FolderSource
+from tests.certificates import self_signed_certificate
 
 
 @pytest.fixture(scope="session")
@@ -141,41 +142,10 @@ def json_server(monkeypatch: pytest.MonkeyPatch):
     server.stop()
 
 
-def self_signed_certificate(folder) -> tuple[str, str]:
-    """A certificate for 127.0.0.1 signed by itself (its own CA file), and its key: (certificate, key) paths."""
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import NameOID
-    import ipaddress
-
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "cms.test")])
-    now = dt.datetime.now(dt.timezone.utc)
-    certificate = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(minutes=5))
-        .not_valid_after(now + dt.timedelta(days=1))
-        .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False)
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .sign(key, hashes.SHA256())
-    )
-    cert_path, key_path = folder / "cms.pem", folder / "cms.key"
-    cert_path.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(
-        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
-    )
-    return str(cert_path), str(key_path)
-
-
 @pytest.fixture
 def tls_json_server(json_server, tmp_path_factory):
     """The same server on https://, with a self-signed certificate (`tls_json_server.ca_file`)."""
-    certificate = self_signed_certificate(tmp_path_factory.mktemp("tls"))
+    certificate = tuple(str(path) for path in self_signed_certificate(tmp_path_factory.mktemp("tls")))
     server = JsonServer(tls=certificate)
     server.ca_file = certificate[0]
     server.start()

@@ -22,14 +22,13 @@ def csrf_from(html: str) -> str:
     return match.group(1)
 
 
-@pytest.fixture
-def studio_settings(tmp_path: Path) -> Settings:
-    """Settings on a tmp copy of the files the studio writes (NLU data, bot, knowledge base sources)."""
-    project = tmp_path / "project"
+def settings_on_copies(tmp: Path, secret_key: str = "test-secret") -> Settings:
+    """Settings on copies, under `tmp`, of the files the studio writes (NLU data, bot, knowledge base sources)."""
+    project = tmp / "project"
     for name in ("nlu_data", "bot"):
         shutil.copytree(PROJECT_ROOT / name, project / name, ignore=shutil.ignore_patterns("__pycache__"))
     shutil.copytree(PROJECT_ROOT / "kb_content" / "valmont", project / "kb_content" / "valmont")
-    var = tmp_path / "var"
+    var = tmp / "var"
     return Settings(
         db_url=f"sqlite:///{var / 'accueil.db'}",
         tracker_db_url=f"sqlite:///{var / 'conversations.db'}",
@@ -37,9 +36,15 @@ def studio_settings(tmp_path: Path) -> Settings:
         nlu_dir=project / "nlu_data",
         bot_dir=project / "bot",
         kb_source=str(project / "kb_content" / "valmont"),
-        models_dir=tmp_path / "models",
-        studio_secret_key="test-secret",
+        models_dir=tmp / "models",
+        studio_secret_key=secret_key,
     )
+
+
+@pytest.fixture
+def studio_settings(tmp_path: Path) -> Settings:
+    """Settings on a tmp copy of the files the studio writes (NLU data, bot, knowledge base sources)."""
+    return settings_on_copies(tmp_path)
 
 
 @pytest.fixture
