@@ -35,7 +35,7 @@ def _print_changes(changes) -> None:
         console.print(f"  {line}", highlight=False)
 
 
-def _sync_kb(settings: Settings, source: str | None, dry_run: bool = False) -> int:
+def _sync_kb(settings: Settings, source: str | None, dry_run: bool = False, only_if_changed: bool = False) -> int:
     from rich.progress import Progress
 
     from kb_sync.errors import ContentInvalid
@@ -51,6 +51,7 @@ def _sync_kb(settings: Settings, source: str | None, dry_run: bool = False) -> i
                 settings.db_url,
                 dry_run=dry_run,
                 progress=lambda done, total: bar.update(task, completed=done, total=total),
+                only_if_changed=only_if_changed,
             )
     except ContentInvalid as exc:
         console.print(f"[bold red]{exc.describe()}[/]", highlight=False)
@@ -378,7 +379,7 @@ def _prepare(settings: Settings) -> Path | None:
     """
     from accueil.deployment import current, data_changed_since_deployment, model_to_serve
 
-    if _sync_kb(settings, None) != 0:
+    if _sync_kb(settings, None, only_if_changed=True) != 0:  # a restart keeps a knowledge-base rollback made since
         return None
     first = current(settings) is None
     with console.status("Checking the Rasa model (training only on a first start)…"):
@@ -406,12 +407,12 @@ def cmd_run(args: argparse.Namespace) -> int:
         StartupError,
         action_server,
         rasa_server,
-        running,
         studio_server,
         voice_gateway,
         voice_problem,
         web_server,
     )
+    from accueil.supervision import Supervisor, supervisor_log
 
     settings = get_settings()
     if not settings.rasa_api_token:  # the voice gateway, the studio and `accueil deploy` use Rasa's API
@@ -425,9 +426,11 @@ def cmd_run(args: argparse.Namespace) -> int:
     no_voice = voice_problem(settings)
     if no_voice is not None:  # the widget then shows no call button
         settings = settings.copy(update={"voice_enabled": False})
+    from accueil.metrics import MULTIPROC_ENV
     from accueil.metrics import reset as reset_metrics
 
     reset_metrics(settings.metrics_dir)  # the studio's /metrics counts from this start
+    os.environ[MULTIPROC_ENV] = str(settings.metrics_dir)  # the supervisor's own metrics (restarts) go there too
     processes = [
         action_server(settings, settings.log_dir),
         rasa_server(settings, model, settings.log_dir),
@@ -443,7 +446,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         console.print(f"[bold red]WARNING[/] {CONTENT_WARNING}", highlight=False)
     console.print(f"Starting the {', '.join(p.name for p in processes if not p.name[-1].isdigit())}…")
     try:
-        with running(processes, settings.startup_timeout):
+        supervisor_log(settings)
+        with Supervisor(processes, settings.startup_timeout) as supervisor:
             base = settings.rasa_url  # the public door: the web channels only
             console.print(f"\n[bold green]Accueil is running[/] (started in {time.perf_counter() - started:.1f} s)")
             console.print(f"  demo site        [bold]{settings.web_url}/[/]  (the chat widget, bottom right)")
@@ -468,19 +472,38 @@ def cmd_run(args: argparse.Namespace) -> int:
             console.print(f"  metrics          {settings.studio_url}/metrics  (bearer token: {token_from})", highlight=False)
             if start_daily_purge(settings) is not None:
                 console.print(f"  purge            daily at {settings.purge_time:%H:%M}, data older than {settings.retention_days} days")
+            console.print(f"  supervision      a server that stops is restarted ({settings.log_dir / 'supervisor.log'})", highlight=False)
             console.print("Press Ctrl-C to stop.")
-            while True:
-                for proc in processes:
-                    if proc.process.poll() is not None:
-                        console.print(f"[bold red]{proc.name} stopped (exit {proc.process.returncode}).[/]\n{proc.log_tail()}")
-                        return 1
-                time.sleep(0.5)
+            supervisor.watch()  # until Ctrl-C or SIGTERM
     except StartupError as exc:
         console.print(f"[bold red]Startup failed:[/] {exc}", highlight=False)
         return 1
     except KeyboardInterrupt:
         console.print("Stopped.")
         return 0
+
+
+def cmd_prepare(args: argparse.Namespace) -> int:
+    """Under systemd (accueil-prepare.service): what `accueil run` does before it starts the servers."""
+    from accueil.metrics import reset as reset_metrics
+    from accueil.secret_files import metrics_token
+
+    settings = get_settings()
+    if not settings.rasa_api_token:
+        from accueil.rasa_api import new_api_token
+
+        new_api_token(settings)
+    if _prepare(settings) is None:
+        return 1
+    reset_metrics(settings.metrics_dir)
+    metrics_token(settings)
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from accueil.service import serve
+
+    return serve(args.part)
 
 
 def cmd_shell(args: argparse.Namespace) -> int:
@@ -634,6 +657,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     run = commands.add_parser("run", help="sync the knowledge base, train if needed, start the servers")
     run.set_defaults(func=cmd_run)
+
+    prepare = commands.add_parser("prepare", help="under systemd: sync the knowledge base, train if needed (no server started)")
+    prepare.set_defaults(func=cmd_prepare)
+    serve = commands.add_parser("serve", help="under systemd: run one server in the foreground (deploy/systemd/)")
+    serve.add_argument("part", help="actions, rasa, web, studio, voice-0, voice-1, …")
+    serve.set_defaults(func=cmd_serve)
 
     shell = commands.add_parser("shell", help="chat with the assistant in the terminal")
     shell.set_defaults(func=cmd_shell)

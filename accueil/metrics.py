@@ -5,7 +5,8 @@ see `Settings.rasa_environment`): prometheus_client then keeps each process's va
 of that folder, and `render` adds them up for the studio's `GET /metrics`. The folder is wiped
 when `accueil run` starts. Written by: Rasa's event broker (`bot/metrics_broker.py`: messages,
 fallbacks, handovers, emergencies, response times), the voice gateway (calls, voice response
-times, its errors) and the action server (failed actions).
+times, its errors), the action server (failed actions) and `accueil run`'s supervisor (restarts of its
+servers, which are up, which keep failing: accueil/supervision.py).
 """
 
 from __future__ import annotations
@@ -95,6 +96,55 @@ def process_stopped(pid: int, folder: str | None) -> None:
         from prometheus_client import multiprocess
 
         multiprocess.mark_process_dead(pid, folder)
+
+
+@lru_cache(maxsize=None)
+def _supervisor_value_class(folder: str):
+    # Files of its own in `folder` (counter_supervisor-PID.db…), whatever value class prometheus_client chose when
+    # first imported in `accueil run`, before the metrics folder was known. The class reads the folder from the
+    # environment, where _supervisor_sample checked it is.
+    from prometheus_client.values import MultiProcessValue
+
+    return MultiProcessValue(lambda: f"supervisor-{os.getpid()}")
+
+
+def _supervisor_sample(kind: str, metric: str, process: str):
+    """One sample of the supervisor's metrics, kept in PROMETHEUS_MULTIPROC_DIR; None outside multiprocess mode."""
+    folder = os.environ.get(MULTIPROC_ENV)
+    if not folder:
+        return None
+    return _supervisor_value(folder, kind, metric, process)
+
+
+@lru_cache(maxsize=None)
+def _supervisor_value(folder: str, kind: str, metric: str, process: str):
+    Path(folder).mkdir(parents=True, exist_ok=True)
+    sample, help_text, mode = {
+        "restarts": ("accueil_process_restarts_total", "Restarts of a server by `accueil run` after it stopped.", ""),
+        "up": ("accueil_process_up", "1 while the server answers, 0 while it is down or restarting.", "max"),
+        "failing": ("accueil_process_failing", "1 while the server keeps stopping (retried at the slowest pace).", "max"),
+    }[metric]
+    name = sample.removesuffix("_total")
+    return _supervisor_value_class(folder)(kind, name, sample, ("process",), (process,), help_text, multiprocess_mode=mode)
+
+
+def supervisor_restart(process: str) -> None:
+    """`accueil_process_restarts_total{process}` + 1 (written by `accueil run`'s supervisor, accueil/supervision.py)."""
+    value = _supervisor_sample("counter", "restarts", process)
+    if value is not None:
+        value.inc(1)
+
+
+def supervisor_up(process: str, up: bool) -> None:
+    value = _supervisor_sample("gauge", "up", process)
+    if value is not None:
+        value.set(1.0 if up else 0.0)
+
+
+def supervisor_failing(process: str, failing: bool) -> None:
+    value = _supervisor_sample("gauge", "failing", process)
+    if value is not None:
+        value.set(1.0 if failing else 0.0)
 
 
 def render(folder: Path) -> bytes:

@@ -35,7 +35,10 @@ def tracker_store_config(db_url: str) -> dict:
 def write_endpoints(settings: Settings) -> Path:
     """Writes VAR_DIR/endpoints.yml (readable by this user only: it may hold the database password)."""
     endpoints = yaml.safe_load((settings.bot_dir / "endpoints.yml").read_text(encoding="utf-8")) or {}
-    endpoints["tracker_store"] = tracker_store_config(settings.conversations_db_url)
+    store = tracker_store_config(settings.conversations_db_url)
+    if "host" in store:  # Rasa's endpoints file names the SQL server `url` (it passes `host=url` to the store itself)
+        store = {"url" if k == "host" else k: v for k, v in store.items()}
+    endpoints["tracker_store"] = store
     # Rasa takes one event broker: a hospital's own (bot/endpoints.yml) is kept, without the Prometheus counts.
     endpoints.setdefault("event_broker", {"type": METRICS_BROKER})
     path = settings.var_dir / "endpoints.yml"

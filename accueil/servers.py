@@ -11,7 +11,7 @@ import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
 import requests
 
@@ -41,9 +41,13 @@ class ManagedProcess:
     log_max_bytes: int = 10 * 2**20
     log_backups: int = 5
     log_content: bool = False
+    # The command line of a restart by the supervisor (accueil/supervision.py), when it may differ from the first one.
+    restart_command: Callable[[], list[str]] | None = field(default=None, repr=False)
 
-    def start(self) -> None:
-        rotate(self.log_path, self.log_backups)
+    def start(self, rotate_log: bool = True) -> None:
+        """Starts the process; a restart (`rotate_log=False`) appends to the log, which keeps what came before the crash."""
+        if rotate_log:
+            rotate(self.log_path, self.log_backups)
         private_file(self.log_path)
         # A session of its own: Ctrl-C reaches Accueil, which stops children in order.
         self.process = subprocess.Popen(
@@ -53,6 +57,11 @@ class ManagedProcess:
         if self.log_content:
             self._log.write(f"WARNING {CONTENT_WARNING}")
         self._log.start()
+
+    def log_line(self, line: str) -> None:
+        """Adds a line of Accueil's own to the process's log (while its copy runs)."""
+        if self._log is not None:
+            self._log.write(line)
 
     def _log_copied(self, timeout: float = 5.0) -> None:
         """Once the process has exited, waits until its last lines are in its log file."""
@@ -139,9 +148,9 @@ def rasa_server(settings: Settings, model: Path, log_dir: Path) -> ManagedProces
     if settings.rasa_api_token:
         env[TOKEN_ENV] = settings.rasa_api_token
     env["ACCUEIL_VOICE_WEBHOOK_SECRET"] = voice_webhook_secret(settings)
-    return ManagedProcess(
-        name="Rasa server",
-        command=[
+
+    def command(model: Path) -> list[str]:
+        return [
             sys.executable, "-m", "accueil.rasa_launch", "run",
             "--model", str(model),
             "--endpoints", str(write_endpoints(settings)),
@@ -151,7 +160,19 @@ def rasa_server(settings: Settings, model: Path, log_dir: Path) -> ManagedProces
             "--public-interface", settings.public_host,
             "--public-port", str(settings.public_rasa_port),
             "--cors", *settings.allowed_origins,
-        ],  # fmt: skip
+        ]  # fmt: skip
+
+    def restart_command() -> list[str]:
+        """A restart serves the model in production now: a deployment from the studio since the start is kept."""
+        from accueil.deployment import current
+
+        production = current(settings)
+        return command(production.model if production is not None and production.model.exists() else model)
+
+    return ManagedProcess(
+        name="Rasa server",
+        command=command(model),
+        restart_command=restart_command,
         ready_url=f"http://{connect_host(settings.public_host)}:{settings.public_rasa_port}/webhooks/rest/",
         log_path=log_dir / "rasa.log",
         env=env,

@@ -26,6 +26,17 @@ class Settings(BaseSettings):
         default=f"sqlite:///{PROJECT_ROOT / 'var' / 'accueil.db'}",
         description="SQLAlchemy URL of the knowledge base (SQLite by default, PostgreSQL in production).",
     )
+    db_wait_seconds: float = Field(
+        default=10.0,
+        gt=0,
+        description="How long an action waits for a locked SQLite file or a PostgreSQL connection before the patient is "
+        "told the service is briefly unavailable, in seconds.",
+    )
+    switchboard_phone: Optional[str] = Field(
+        default=None,
+        description="The switchboard's number said while the assistant is partly away, when the knowledge base's "
+        "organisation cannot be read (it is read from there otherwise).",
+    )
     kb_source: str = Field(
         default=str(PROJECT_ROOT / "kb_content" / "valmont"),
         description="The editors' sources: a folder of YAML/Markdown, a folder of CSV, an .xlsx file or an http(s) URL.",
@@ -342,6 +353,8 @@ class Settings(BaseSettings):
         )
         if self.clock is not None:
             env["ACCUEIL_CLOCK"] = self.clock.isoformat()
+        if self.switchboard_phone:
+            env["ACCUEIL_SWITCHBOARD_PHONE"] = self.switchboard_phone
         return env
 
     def as_environment(self) -> dict[str, str]:

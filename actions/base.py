@@ -1,8 +1,12 @@
 """Base class of the actions that answer from the knowledge base.
 
-It needs nothing from the domain but the response `utter_kb_unavailable`.
 It runs the blocking database reads in a worker thread and turns any
-failure into a polite French answer. A short follow-up on another aspect of
+failure (the database down, or locked for longer than DB_WAIT_SECONDS) into
+the polite French answer of `accueil.degraded`: the service is briefly
+unavailable, the switchboard's number, and on the phone the offer of a
+transfer; the failed action changes nothing else and Rasa listens, so the
+conversation goes on where it was once the database is back (a new connection
+at the next message: nothing to restart). A short follow-up on another aspect of
 the previous topic is answered from that topic (`actions.topic`) whatever
 action the NLU's intent led to. (Vital emergencies never reach these
 actions: `bot.vital_emergency` reroutes them in the NLU.)
@@ -16,14 +20,16 @@ from abc import ABCMeta, abstractmethod
 from typing import Any
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import SlotSet
+from rasa_sdk.events import FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from accueil import degraded
 from accueil.metrics import count_error
+from accueil.settings import get_settings
 from actions import contacts
 from actions.channel import for_voice, is_voice
 from actions.context import ANSWERED_TOPIC
-from actions.kb_repository import KnowledgeBase, get_knowledge_base
+from actions.kb_repository import KnowledgeBase, KnowledgeBaseEmpty, get_knowledge_base
 from actions.second_question import answered_articles, second_answer
 from actions.topic import aspect_follow_up
 
@@ -46,14 +52,18 @@ class KnowledgeAction(Action, metaclass=ABCMeta):
             log.exception("Action %s failed", self.name())
             count_error("actions")
             dispatcher.messages.clear()  # no half answer before the apology
-            dispatcher.utter_message(response="utter_kb_unavailable")
-            return []
+            return answer_while_away(dispatcher, tracker, self.failure_text(switchboard_phone()))
         if is_voice(tracker):
             dispatcher.messages[:] = for_voice(dispatcher.messages)
         return events
 
+    def failure_text(self, phone: str | None) -> str | None:
+        """What the patient is told when the database fails (None: the service is briefly unavailable)."""
+        return None
+
     def _answer_and_remember(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> Events:
         kb = get_knowledge_base()
+        _remember_switchboard(kb)
         follow_up = aspect_follow_up(tracker, kb) if self.answers_questions else None
         if follow_up:
             topic, lines = follow_up
@@ -73,6 +83,38 @@ class KnowledgeAction(Action, metaclass=ABCMeta):
     @abstractmethod
     def answer(self, dispatcher: CollectingDispatcher, tracker: Tracker, kb: KnowledgeBase) -> Events:
         """Write the answer with `dispatcher`; return the events to apply."""
+
+
+# The switchboard's number, read from the knowledge base by the first action that runs.
+SWITCHBOARD: dict[str, str] = {}
+
+
+def _remember_switchboard(kb: KnowledgeBase) -> None:
+    if "phone" not in SWITCHBOARD:
+        try:
+            SWITCHBOARD["phone"] = kb.organisation().switchboard_phone
+        except KnowledgeBaseEmpty:
+            pass  # nothing to remember yet; a database away fails the answer itself
+
+
+def switchboard_phone() -> str | None:
+    return SWITCHBOARD.get("phone") or get_settings().switchboard_phone
+
+
+def answer_while_away(dispatcher: CollectingDispatcher, tracker: Tracker, text: str | None = None) -> Events:
+    """The answer of `accueil.degraded` (or `text`, with the same offer); nothing else changes, Rasa listens."""
+    events = [
+        (e.get("event"), e.get("name") if e.get("event") == "action" else (e.get("metadata") or {}).get("utter_action"))
+        for e in tracker.events
+    ]
+    intent = (tracker.latest_message.get("intent") or {}).get("name")
+    phone = switchboard_phone()
+    for message in degraded.answer_while_away(phone, tracker.get_latest_input_channel(), intent, degraded.previous_bot_response(events), text):
+        if "custom" in message:
+            dispatcher.utter_message(json_message=message["custom"])
+        else:
+            dispatcher.utter_message(text=message["text"], utter_action=message["utter_action"])
+    return [FollowupAction("action_listen")]
 
 
 def answered_topic(tracker: Tracker, events: Events) -> str | None:

@@ -110,11 +110,11 @@ def remember(tracker: Tracker, outcome: str | None = None, service: str | None =
     reasons = _reasons(tracker)
     if person is None or not (reasons or outcome):
         return
-    records.ready(settings.db_url)
+    records.ready(settings.db_url, settings.db_wait_seconds)
     conversation = sender_pseudonym(settings, tracker.sender_id)
     start = session_start(tracker)
     now = utc_now(settings)
-    with session_factory(settings.db_url)() as db, db.begin():
+    with session_factory(settings.db_url, settings.db_wait_seconds)() as db, db.begin():
         row = db.execute(
             select(records.ContactRecord).where(
                 records.ContactRecord.conversation_key == conversation, records.ContactRecord.session_start == start
@@ -141,12 +141,12 @@ def previous(tracker: Tracker, typed: bool = False) -> list[Contact]:
     person = person_key(settings, tracker, typed)
     if person is None:
         return []
-    records.ready(settings.db_url)
+    records.ready(settings.db_url, settings.db_wait_seconds)
     conversation = sender_pseudonym(settings, tracker.sender_id)
     start = session_start(tracker)
     since = utc_now(settings) - dt.timedelta(days=settings.contact_history_days)
     table = records.ContactRecord
-    with session_factory(settings.db_url)() as db:
+    with session_factory(settings.db_url, settings.db_wait_seconds)() as db:
         rows = db.execute(
             select(table).where(table.person_key == person, table.updated_at >= since).order_by(table.created_at.desc())
         ).scalars()

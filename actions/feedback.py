@@ -38,6 +38,7 @@ class ActionStoreFeedback(KnowledgeAction):
                 helpful=helpful,
                 created_at=records.now_utc(),
             ),
+            get_settings().db_wait_seconds,
         )
         if helpful:
             dispatcher.utter_message(response="utter_glad_it_helped")
@@ -62,6 +63,7 @@ class ActionRecordRemark(KnowledgeAction):
                 comment=tracker.latest_message.get("text"),
                 created_at=records.now_utc(),
             ),
+            get_settings().db_wait_seconds,
         )
         dispatcher.utter_message(response="utter_remark_recorded")
         return no_question()

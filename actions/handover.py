@@ -16,6 +16,7 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
+from accueil import degraded
 from accueil.settings import get_settings
 from actions import contacts, records
 from actions.base import Events, KnowledgeAction, no_question
@@ -73,12 +74,15 @@ def handover_summary(tracker: Tracker, kb: KnowledgeBase) -> tuple[str, str]:
 
 
 def record_handover(tracker: Tracker, kind: str, service: PlaceInfo, summary: str, **details: Any) -> None:
+    """Committed when this returns; raises otherwise."""
+    settings = get_settings()
     records.save(
-        get_settings().db_url,
+        settings.db_url,
         records.HandoverRequest(
             sender_id=tracker.sender_id, channel=tracker.get_latest_input_channel(), kind=kind,
             service=service.slug, summary=summary, created_at=records.now_utc(), **details,
         ),
+        settings.db_wait_seconds,
     )
 
 
@@ -180,10 +184,17 @@ class ValidateCallbackForm(FormValidationAction):
 
 
 class ActionSaveCallback(KnowledgeAction):
-    """After `callback_form`: the request is stored with the summary, and the patient told when to expect the call."""
+    """After `callback_form`: the request is stored with the summary, and the patient told when to expect the call.
+
+    « C'est noté » is said only once the row is committed; when it cannot be written (the database away), the
+    patient is told so, with the switchboard's number; the slots are kept, so a new request for a callback finds
+    the form already filled and tries again."""
 
     def name(self) -> str:
         return "action_save_callback"
+
+    def failure_text(self, phone: str | None) -> str | None:
+        return degraded.callback_not_saved_text(phone)
 
     def answer(self, dispatcher: CollectingDispatcher, tracker: Tracker, kb: KnowledgeBase) -> Events:
         service = _service(kb, tracker.get_slot("handover_service") or DEFAULT_SERVICE)

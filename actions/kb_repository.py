@@ -16,7 +16,7 @@ from sqlalchemy.orm import selectinload
 
 from accueil.settings import get_settings
 from kb_sync import search_index
-from kb_sync.db import session_factory
+from kb_sync.db import DEFAULT_WAIT_SECONDS, session_factory
 from kb_sync.models import Article, Organisation, Place, Ward
 from kb_sync.search_index import SearchHit
 
@@ -90,8 +90,8 @@ def _record(cls: type[Record], row: object, **values: object) -> Record:
 class KnowledgeBase:
     """Read access to the knowledge base. Blocking: call it from a worker thread."""
 
-    def __init__(self, db_url: str):
-        self._sessions = session_factory(db_url)
+    def __init__(self, db_url: str, wait_seconds: float = DEFAULT_WAIT_SECONDS):
+        self._sessions = session_factory(db_url, wait_seconds)
 
     def organisation(self) -> OrganisationInfo:
         with self._sessions() as session:
@@ -142,10 +142,11 @@ class KnowledgeBase:
 
 
 @lru_cache(maxsize=4)
-def _knowledge_base(db_url: str) -> KnowledgeBase:
-    return KnowledgeBase(db_url)
+def _knowledge_base(db_url: str, wait_seconds: float) -> KnowledgeBase:
+    return KnowledgeBase(db_url, wait_seconds)
 
 
 def get_knowledge_base() -> KnowledgeBase:
     """The repository of the configured database, created on first use (not at import)."""
-    return _knowledge_base(get_settings().db_url)
+    settings = get_settings()
+    return _knowledge_base(settings.db_url, settings.db_wait_seconds)

@@ -12,7 +12,7 @@ from functools import lru_cache
 from sqlalchemy import Boolean, Column, DateTime, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import declarative_base
 
-from kb_sync.db import get_engine, session_factory
+from kb_sync.db import DEFAULT_WAIT_SECONDS, get_engine, session_factory
 
 Base = declarative_base()
 
@@ -68,16 +68,17 @@ class ContactRecord(Base):
 
 
 @lru_cache(maxsize=8)
-def ready(db_url: str) -> bool:
+def ready(db_url: str, wait_seconds: float = DEFAULT_WAIT_SECONDS) -> bool:
     """Creates the tables of the records on first use (once per database and process)."""
-    Base.metadata.create_all(get_engine(db_url), checkfirst=True)
+    Base.metadata.create_all(get_engine(db_url, wait_seconds), checkfirst=True)
     return True
 
 
-def save(db_url: str, row: Base) -> None:
-    """Writes one record (blocking: call it from a worker thread)."""
-    ready(db_url)
-    with session_factory(db_url)() as session, session.begin():
+def save(db_url: str, row: Base, wait_seconds: float = DEFAULT_WAIT_SECONDS) -> None:
+    """Writes one record, committed when this returns (blocking: call it from a worker thread); raises when it
+    could not be written, so nothing is confirmed to the patient that is not in the table."""
+    ready(db_url, wait_seconds)
+    with session_factory(db_url, wait_seconds)() as session, session.begin():
         session.add(row)
 
 

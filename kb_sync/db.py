@@ -10,16 +10,25 @@ from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 
+# How long a query waits for a locked SQLite file, or a new PostgreSQL connection for the server (seconds).
+DEFAULT_WAIT_SECONDS = 30.0
+
+
 @lru_cache(maxsize=8)
-def get_engine(db_url: str) -> Engine:
-    """One engine per database URL and process, created on first use."""
+def get_engine(db_url: str, wait_seconds: float = DEFAULT_WAIT_SECONDS) -> Engine:
+    """One engine per database URL (and wait) and process, created on first use.
+
+    pool_pre_ping: a connection the server dropped (PostgreSQL restarted) is replaced at its next use, so the
+    actions recover without a restart; a database away fails within `wait_seconds` instead of hanging."""
     url = make_url(db_url)
     # hide_parameters: a database error logged by the actions or the studio names no patient's words or number.
     kwargs: dict = {"future": True, "pool_pre_ping": True, "hide_parameters": True}
     if url.get_backend_name() == "sqlite":
         if url.database and url.database != ":memory:":
             Path(url.database).parent.mkdir(parents=True, exist_ok=True)
-        kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
+        kwargs["connect_args"] = {"check_same_thread": False, "timeout": wait_seconds}
+    elif url.get_backend_name() == "postgresql" and url.get_driver_name() == "psycopg2":
+        kwargs["connect_args"] = {"connect_timeout": max(1, round(wait_seconds))}
     engine = create_engine(url, **kwargs)
     if url.get_backend_name() == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
@@ -43,5 +52,5 @@ def sqlite_secure_delete(dbapi_connection, _record=None) -> None:
     cursor.close()
 
 
-def session_factory(db_url: str) -> sessionmaker[Session]:
-    return sessionmaker(bind=get_engine(db_url), future=True, expire_on_commit=False)
+def session_factory(db_url: str, wait_seconds: float = DEFAULT_WAIT_SECONDS) -> sessionmaker[Session]:
+    return sessionmaker(bind=get_engine(db_url, wait_seconds), future=True, expire_on_commit=False)

@@ -13,7 +13,7 @@ import logging
 from dataclasses import dataclass
 from typing import Callable
 
-from sqlalchemy import text
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from kb_sync import search_index
@@ -72,8 +72,16 @@ def _write(
     return version.id
 
 
-def sync(source: Source, db_url: str, dry_run: bool = False, progress: Progress | None = None) -> SyncReport:
-    """Validate everything first; raises `ContentInvalid` before touching the database."""
+def _last_synced_from(session: Session, source: str) -> str | None:
+    """The checksum of the last version synced from `source`, or None."""
+    return session.scalar(select(KbVersion.checksum).where(KbVersion.source == source).order_by(KbVersion.id.desc()).limit(1))
+
+
+def sync(source: Source, db_url: str, dry_run: bool = False, progress: Progress | None = None, only_if_changed: bool = False) -> SyncReport:
+    """Validate everything first; raises `ContentInvalid` before touching the database.
+
+    `only_if_changed` (a restart of `accueil run`): nothing is written either when the source still holds what was
+    last synced from it, so that a rollback made since (`accueil kb rollback`) is not undone by a restart."""
     content = source.read()
     upgrade(db_url)
     data = snapshot(content)
@@ -82,6 +90,8 @@ def sync(source: Source, db_url: str, dry_run: bool = False, progress: Progress 
         _lock(session)
         latest = latest_version(session)
         if latest is not None and latest.checksum == digest:
+            return SyncReport(source.description, content.counts(), Changes(), None, dry_run)
+        if only_if_changed and _last_synced_from(session, source.description) == digest:
             return SyncReport(source.description, content.counts(), Changes(), None, dry_run)
         changes = diff(latest.snapshot if latest else None, data)
         if dry_run:

@@ -17,6 +17,7 @@ from accueil.secret_files import generated_secret
 from accueil.settings import Settings
 from studio.auth import SESSION_EPOCH_KEY
 from studio.db import init_db, session_scope
+from studio.jobs import mark_interrupted
 from studio.metrics import metrics_response
 
 BLUEPRINTS = ("auth", "users", "audit", "inbox", "intents", "pipeline", "knowledge", "dashboard", "handovers")
@@ -48,6 +49,7 @@ def create_app(settings: Settings) -> Flask:
         MAX_CONTENT_LENGTH=2 * 1024 * 1024,
     )
     init_db(settings)
+    mark_interrupted(settings)  # after a crash or a kill -9: no job left « en cours »
     csrf = CSRFProtect(app)
     _login_manager(app, settings)
     for name in BLUEPRINTS:

@@ -171,6 +171,11 @@ def _reconcile(settings: Settings) -> None:
                 job.status, job.error, job.finished_at = "failed", INTERRUPTED, _now()
 
 
+def mark_interrupted(settings: Settings) -> None:
+    """At the studio's start: the jobs a stopped or killed studio left pending or running are marked "interrompu" at once."""
+    _reconcile(settings)
+
+
 def _detached(job: Job | None, db) -> Job | None:
     if job is not None:
         db.expunge(job)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from rasa_sdk.events import SlotSet, UserUtteranceReverted
+from rasa_sdk.events import FollowupAction, SlotSet, UserUtteranceReverted
 
 from actions.articles import ActionAnswerArticle, ActionShowArticle
 from actions.conversation import ActionGreet
@@ -189,5 +189,6 @@ def test_article_that_no_longer_exists_gets_a_polite_answer(demo_kb) -> None:
 def test_unreachable_database_gets_a_polite_french_answer(use_db, tmp_path) -> None:
     use_db(f"sqlite:///{tmp_path / 'empty.db'}")
     messages, events = run(ActionVisitingHours(), "visites", "ask_visiting_hours")
-    assert [m["response"] for m in messages] == ["utter_kb_unavailable"]
-    assert events == []
+    assert [m["utter_action"] for m in messages] == ["utter_service_unavailable"]
+    assert "momentanément indisponible" in messages[0]["text"]
+    assert events == [FollowupAction("action_listen")]  # nothing else changes, Rasa listens

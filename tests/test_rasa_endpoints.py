@@ -42,3 +42,16 @@ def test_a_postgresql_url_becomes_rasa_settings() -> None:
         "password": "s3cret",
         "query": {"sslmode": "require"},
     }
+
+
+def test_rasa_opens_a_postgresql_conversation_store_from_the_file(tmp_path, pg_url: str, monkeypatch) -> None:
+    """Rasa's own reading of the file (as `rasa run` does): the server's address goes under `url`, not `host`."""
+    from rasa.core.tracker_store import TrackerStore
+    from rasa.core.utils import AvailableEndpoints
+
+    monkeypatch.setenv("ACCUEIL_ACTION_ENDPOINT_URL", "http://127.0.0.1:5055/webhook")
+    path = write_endpoints(Settings(var_dir=tmp_path / "var", tracker_db_url=pg_url))
+    store = TrackerStore.create(AvailableEndpoints.read_endpoints(str(path)).tracker_store, Domain.empty())
+    asyncio.run(store.save(DialogueStateTracker.from_events("patient-2", [UserUttered("bonjour", {"name": "greet"})])))
+    assert asyncio.run(store.retrieve("patient-2")).latest_message.text == "bonjour"
+    store.engine.dispose()

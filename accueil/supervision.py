@@ -1,0 +1,299 @@
+"""Supervision of `accueil run`'s servers: one that dies is restarted, the others keep serving.
+
+Public API (also used by the fault suite, tests/faults/, and the soak bench, bench/):
+
+    policy = RestartPolicy()                      # 1 s doubling to 30 s; 5 deaths in 5 min = "failing"
+    with Supervisor(processes, startup_timeout=300, policy=policy, notify=print_fn) as supervisor:
+        supervisor.watch()                        # blocks; Ctrl-C / SIGTERM (as KeyboardInterrupt) ends it
+    # leaving the `with` stops every server, in the reverse order of `processes`, signals held meanwhile
+
+    supervisor.watch(stop_event)                  # or in a thread of a test, until `stop_event` is set
+    supervisor.check()                            # one pass of the watch loop (what `watch` repeats)
+    supervisor.states()                           # {name: ChildState} (state, restarts, failing, pid, last exit)
+    supervisor.wait_serving(name, timeout)        # until that child is up again (True) or the timeout (False)
+
+`processes` are `accueil.servers.ManagedProcess` (their `ready_url` is the readiness check). Entering the
+`with` starts them all and waits until each answers; a failure there raises `accueil.servers.StartupError`
+after stopping those already started, as `accueil.servers.running` does.
+
+A child that exits (crash, `kill -9`, the OOM killer) is reported with its exit code or signal, what is left
+of its process group is killed (a leftover grandchild would hold its port), and it is started again after a
+backoff delay; it counts as up again once its `ready_url` answers. The delay doubles at each death that comes
+before the child has stayed up `policy.stable_after` seconds, and goes back to `policy.first_delay` after.
+A child that died `policy.failing_deaths` times within `policy.failing_window` seconds is reported as failing
+(console and log) and retried at the slowest pace, `policy.max_delay`; the others are never touched.
+A restarted child that does not answer within `startup_timeout` is stopped and counted as a death.
+
+Before each restart, a child's `restart_command` (if set) gives its command line again: the Rasa server's
+gives the model in production now (`accueil.deployment.current`), so a deployment made from the studio since
+`accueil run` started is kept.
+
+Deaths and restarts go to the logger `accueil.supervision` (no personal data: names, pids, exit codes) and to
+`/metrics` (`accueil.metrics.supervisor_*`): `accueil_process_restarts_total{process}`,
+`accueil_process_up{process}` and `accueil_process_failing{process}`.
+
+In production the same processes run under systemd instead (deploy/systemd/, docs/deployment.md), whose
+`Restart=on-failure` and `RestartSec=` do this job; this module is the embedded default of `make run`.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+from accueil import metrics
+from accueil.servers import ManagedProcess, StartupError, _signals_held, wait_until_ready
+
+logger = logging.getLogger("accueil.supervision")
+
+# notify(level, message): how the supervisor speaks to the operator (cmd_run prints it on the console).
+Notify = Callable[[int, str], None]
+
+
+@dataclass(frozen=True)
+class RestartPolicy:
+    """When a dead child is started again."""
+
+    first_delay: float = 1.0  # seconds before the first restart
+    max_delay: float = 30.0  # the delay doubles up to this
+    stable_after: float = 60.0  # up this long: the next death starts from first_delay again
+    failing_deaths: int = 5  # this many deaths…
+    failing_window: float = 300.0  # …within this many seconds: the child is failing
+    interval: float = 0.25  # seconds between two passes of the watch loop
+
+    def delay(self, quick_deaths: int, failing: bool) -> float:
+        """The wait before a restart, after `quick_deaths` deaths in a row (1 for the first)."""
+        if failing:
+            return self.max_delay
+        return min(self.max_delay, self.first_delay * 2 ** max(0, quick_deaths - 1))
+
+
+@dataclass
+class ChildState:
+    """What the supervisor knows of one child; `state` is "up", "waiting" (backoff) or "starting" (not ready yet)."""
+
+    name: str
+    state: str = "up"
+    pid: int | None = None
+    restarts: int = 0
+    failing: bool = False
+    last_exit: str | None = None  # "exit code 1", "signal SIGKILL"
+
+
+def exit_description(returncode: int | None) -> str:
+    """`returncode` of a child as words: "exit code 3" or "signal SIGKILL"."""
+    if returncode is None:
+        return "still running"
+    if returncode < 0:
+        try:
+            return f"signal {signal.Signals(-returncode).name}"
+        except ValueError:
+            return f"signal {-returncode}"
+    return f"exit code {returncode}"
+
+
+@dataclass
+class _Child:
+    proc: ManagedProcess
+    state: ChildState
+    deaths: deque = field(default_factory=deque)  # monotonic times of the deaths within the failing window
+    quick_deaths: int = 0
+    up_since: float = 0.0
+    restart_at: float = 0.0
+    started_at: float = 0.0
+
+
+class Supervisor:
+    """Starts `processes`, keeps each one serving, stops them all in order (see the module's docstring)."""
+
+    def __init__(
+        self,
+        processes: list[ManagedProcess],
+        startup_timeout: float,
+        policy: RestartPolicy | None = None,
+        notify: Notify | None = None,
+    ) -> None:
+        self.processes = list(processes)
+        self.startup_timeout = startup_timeout
+        self.policy = policy or RestartPolicy()
+        self._notify = notify
+        self._children = [_Child(proc, ChildState(proc.name)) for proc in self.processes]
+        self._lock = threading.RLock()  # check() in a thread of a test, states() from another
+        self._stopped = False
+
+    # --- start and stop ------------------------------------------------------------------------------
+
+    def __enter__(self) -> Supervisor:
+        try:
+            for child in self._children:
+                child.proc.start()
+            wait_until_ready(self.processes, self.startup_timeout)
+        except BaseException:
+            self.stop()
+            raise
+        now = time.monotonic()
+        for child in self._children:
+            child.up_since = now
+            child.state.pid = child.proc.process.pid
+            metrics.supervisor_up(child.proc.name, True)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+    def stop(self) -> None:
+        """Stops every child, in the reverse order of their start; a second signal meanwhile changes nothing."""
+        with self._lock, _signals_held():
+            self._stopped = True
+            for child in reversed(self._children):
+                if child.proc.process is not None:
+                    child.proc.stop()
+                    metrics.supervisor_up(child.proc.name, False)
+
+    # --- watching ------------------------------------------------------------------------------------
+
+    def watch(self, stop: threading.Event | None = None) -> None:
+        """Checks the children until `stop` is set (forever without one: Ctrl-C or SIGTERM ends it)."""
+        while not self._stopped and not (stop is not None and stop.is_set()):
+            self.check()
+            if stop is not None:
+                stop.wait(self.policy.interval)
+            else:
+                time.sleep(self.policy.interval)
+
+    def check(self) -> None:
+        """One pass: notices the children that died, restarts those whose delay is over, sees which answer again."""
+        with self._lock:
+            if self._stopped:
+                return
+            now = time.monotonic()
+            for child in self._children:
+                if child.state.state in ("up", "starting") and child.proc.process.poll() is not None:
+                    self._died(child, now)
+                elif child.state.state == "waiting" and now >= child.restart_at:
+                    self._restart(child, now)
+                elif child.state.state == "starting":
+                    self._check_ready(child, now)
+            self._clear_failing()
+
+    def states(self) -> dict[str, ChildState]:
+        with self._lock:
+            return {child.proc.name: ChildState(**vars(child.state)) for child in self._children}
+
+    def wait_serving(self, name: str, timeout: float) -> bool:
+        """Whether the child `name` is up (restarted and answering) within `timeout` seconds."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.states()[name].state == "up":
+                return True
+            time.sleep(0.1)
+        return False
+
+    # --- one child's life ----------------------------------------------------------------------------
+
+    def _say(self, level: int, message: str) -> None:
+        logger.log(level, message)
+        if self._notify is not None:
+            self._notify(level, message)
+
+    def _died(self, child: _Child, now: float, why: str | None = None) -> None:
+        proc, state = child.proc, child.state
+        pid = proc.process.pid
+        state.last_exit = why or exit_description(proc.process.returncode)
+        _kill_group(pid)  # what the dead server left behind (a grandchild holding its port)
+        proc.stop()  # reaps it, forgets its live gauges, ends its log copy
+        metrics.supervisor_up(proc.name, False)
+        was_stable = child.up_since and now - child.up_since >= self.policy.stable_after
+        child.quick_deaths = 1 if was_stable else child.quick_deaths + 1
+        child.deaths.append(now)
+        while child.deaths and now - child.deaths[0] > self.policy.failing_window:
+            child.deaths.popleft()
+        newly_failing = not state.failing and len(child.deaths) >= self.policy.failing_deaths
+        if newly_failing:
+            state.failing = True
+            metrics.supervisor_failing(proc.name, True)
+        delay = self.policy.delay(child.quick_deaths, state.failing)
+        child.restart_at = now + delay
+        state.state, child.up_since = "waiting", 0.0
+        self._say(logging.WARNING, f"{proc.name} (pid {pid}) stopped: {state.last_exit}; restart in {delay:.0f} s.")
+        if newly_failing:
+            self._say(
+                logging.ERROR,
+                f"{proc.name} keeps stopping ({len(child.deaths)} times in {self.policy.failing_window / 60:.0f} min): "
+                f"retried every {self.policy.max_delay:.0f} s, the other servers keep serving. See {proc.log_path}.",
+            )
+
+    def _restart(self, child: _Child, now: float) -> None:
+        proc = child.proc
+        if proc.restart_command is not None:
+            try:
+                proc.command = proc.restart_command()
+            except Exception:  # the previous command line still serves
+                logger.exception("%s: could not compute its command line again; restarting with the previous one.", proc.name)
+        try:
+            proc.start(rotate_log=False)
+        except OSError as exc:
+            self._start_failed(child, now, exc)
+            return
+        child.state.state, child.state.pid, child.started_at = "starting", proc.process.pid, now
+        child.state.restarts += 1
+        metrics.supervisor_restart(proc.name)
+        proc.log_line(f"--- accueil run: restarted after {child.state.last_exit} ---")
+        self._say(logging.INFO, f"{proc.name} restarted (pid {proc.process.pid}), waiting until it answers.")
+
+    def _start_failed(self, child: _Child, now: float, exc: OSError) -> None:
+        child.state.last_exit = f"could not start: {exc.strerror or exc}"
+        child.quick_deaths += 1
+        child.deaths.append(now)
+        delay = self.policy.delay(child.quick_deaths, child.state.failing)
+        child.state.state, child.restart_at = "waiting", now + delay
+        self._say(logging.ERROR, f"{child.proc.name} {child.state.last_exit}; next try in {delay:.0f} s.")
+
+    def _check_ready(self, child: _Child, now: float) -> None:
+        proc = child.proc
+        if proc.is_ready():
+            child.state.state, child.up_since = "up", time.monotonic()
+            metrics.supervisor_up(proc.name, True)
+            self._say(logging.INFO, f"{proc.name} answers again.")
+        elif now - child.started_at > self.startup_timeout:
+            proc.stop()
+            self._died(child, now, why=f"not answering after {self.startup_timeout:.0f} s")
+
+    def _clear_failing(self) -> None:
+        now = time.monotonic()
+        for child in self._children:
+            if child.state.failing and child.state.state == "up" and now - child.up_since >= self.policy.stable_after:
+                child.state.failing = False
+                child.deaths.clear()
+                metrics.supervisor_failing(child.proc.name, False)
+                self._say(logging.INFO, f"{child.proc.name} has been serving for {self.policy.stable_after:.0f} s: no longer failing.")
+
+
+def supervisor_log(settings) -> Path:
+    """Also writes the supervisor's reports to VAR_DIR/log/supervisor.log (rotated, 0600); returns its path."""
+    from accueil.logs import LOG_FORMAT, PersonalDataFilter, PrivateRotatingFileHandler
+
+    path = settings.log_dir / "supervisor.log"
+    if not any(getattr(h, "baseFilename", None) == str(path.resolve()) for h in logger.handlers):
+        handler = PrivateRotatingFileHandler(path, max_bytes=settings.log_max_mb * 2**20, backups=settings.log_backups)
+        handler.setFormatter(logging.Formatter(LOG_FORMAT))
+        handler.addFilter(PersonalDataFilter(always=True))
+        logger.addHandler(handler)
+    if logger.getEffectiveLevel() > logging.INFO:
+        logger.setLevel(logging.INFO)
+    return path
+
+
+def _kill_group(pgid: int) -> None:
+    """Kills what is left of a dead child's process group (each child leads its own session)."""
+    try:
+        os.killpg(pgid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
