@@ -100,18 +100,27 @@ def previous_bot_response(events: Iterable[tuple[str, Optional[str]]]) -> Option
 
 def switchboard_phone(settings: Settings, wait_seconds: float = 5.0) -> Optional[str]:
     """The organisation's switchboard number from the knowledge base, else ACCUEIL_SWITCHBOARD_PHONE (blocking)."""
+    from pathlib import Path
+
     from sqlalchemy import select
+    from sqlalchemy.engine import make_url
     from sqlalchemy.orm import Session
 
     from kb_sync.db import get_engine
     from kb_sync.models import Organisation
 
+    url = make_url(settings.db_url)
+    if url.get_backend_name() == "sqlite" and not (url.database and Path(url.database).is_file()):
+        return settings.switchboard_phone  # no knowledge base yet: not even an empty file is made
+    engine = get_engine(settings.db_url, wait_seconds)
     try:
-        with Session(get_engine(settings.db_url, wait_seconds)) as session:
+        with Session(engine) as session:
             phone = session.execute(select(Organisation.switchboard_phone)).scalars().first()
     except Exception as exc:  # no knowledge base yet, or the database is away
         logger.warning("Switchboard number not read from the knowledge base (%s): ACCUEIL_SWITCHBOARD_PHONE is used", type(exc).__name__)
         phone = None
+    finally:
+        engine.dispose()  # read once: no connection kept open for it
     return phone or settings.switchboard_phone
 
 

@@ -49,7 +49,7 @@ from pathlib import Path
 from typing import Callable
 
 from accueil import metrics
-from accueil.servers import ManagedProcess, StartupError, _signals_held, wait_until_ready
+from accueil.servers import ManagedProcess, _signals_held, wait_until_ready
 
 logger = logging.getLogger("accueil.supervision")
 

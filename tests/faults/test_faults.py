@@ -50,7 +50,7 @@ DISK_FULL_SECONDS = 8.0
 # the model: a minute or two on 2 busy cores) is the floor of its restart: its bar is the first start of the stack's
 # servers plus RASA_RESTART_MARGIN (the supervisor's backoff and checks).
 RESUME_BAR = {"action server": 15.0, "PostgreSQL": 15.0, "var/ full": 10.0}
-RASA_RESTART_MARGIN = 15.0
+RASA_RESTART_MARGIN = 30.0  # the backoff (1 s), then a busier machine than at the first start (the patients' load)
 SERVER_BACK_BAR = 30.0  # a killed web server, studio or voice gateway process answers its health check again
 
 results: dict[str, dict] = {}
