@@ -48,6 +48,16 @@ def free_port() -> int:
     return free_port_run(1)
 
 
+def sqlite_settings(folder: Path, **values) -> Settings:
+    """Settings whose knowledge base, conversations and VAR_DIR are SQLite files in `folder`, plus `values`."""
+    return Settings(
+        db_url=f"sqlite:///{folder / 'accueil.db'}",
+        tracker_db_url=f"sqlite:///{folder / 'conversations.db'}",
+        var_dir=folder,
+        **values,
+    )
+
+
 @pytest.fixture
 def db_url(tmp_path: Path) -> str:
     return f"sqlite:///{tmp_path / 'kb.db'}"

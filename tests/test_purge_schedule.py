@@ -14,6 +14,7 @@ from accueil.purge_schedule import DailyPurge, _run_purge, start_daily_purge
 from accueil.retention import cutoff_for, purge
 from accueil.settings import Settings
 from tests.test_retention_erase import KEPT, PURGED, save_conversation
+from tests.conftest import sqlite_settings
 
 START = dt.datetime(2026, 11, 24, 10, 0)  # local time, naive, as settings.now() gives it
 
@@ -30,12 +31,7 @@ class Clock:
 
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
-    return Settings(
-        db_url=f"sqlite:///{tmp_path / 'accueil.db'}",
-        tracker_db_url=f"sqlite:///{tmp_path / 'conversations.db'}",
-        var_dir=tmp_path,
-        clock=START,
-    )
+    return sqlite_settings(tmp_path, clock=START)
 
 
 def senders(settings: Settings) -> set[str]:

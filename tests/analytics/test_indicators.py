@@ -11,6 +11,7 @@ from accueil.settings import Settings
 from analytics.indicators import NO_REASON, Irritant, indicators
 from analytics.projection import project
 from tests.analytics.scenario import write_traffic
+from tests.conftest import sqlite_settings
 
 NOVEMBER = (dt.datetime(2026, 11, 1), dt.datetime(2026, 12, 1))
 
@@ -54,12 +55,7 @@ def check_november(settings: Settings) -> None:
 
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
-    return Settings(
-        db_url=f"sqlite:///{tmp_path / 'accueil.db'}",
-        tracker_db_url=f"sqlite:///{tmp_path / 'conversations.db'}",
-        var_dir=tmp_path,
-        analytics_secret="test-secret",
-    )
+    return sqlite_settings(tmp_path, analytics_secret="test-secret")
 
 
 def test_the_indicators_of_the_test_traffic(settings: Settings) -> None:

@@ -17,15 +17,12 @@ from analytics.tables import Conversation, Turn
 from kb_sync.db import session_factory
 from tests.analytics.scenario import CALLBACK_PHONE, PHONE, SENDERS, TEXTS, write_traffic
 from tests.analytics.tracker_data import action, answered, at, feedback, save, session_start, user
+from tests.conftest import sqlite_settings
 
 
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
-    return Settings(
-        db_url=f"sqlite:///{tmp_path / 'accueil.db'}",
-        tracker_db_url=f"sqlite:///{tmp_path / 'conversations.db'}",
-        var_dir=tmp_path,
-    )
+    return sqlite_settings(tmp_path)
 
 
 def conversations(settings: Settings, sender_id: str | None = None) -> list[Conversation]:
