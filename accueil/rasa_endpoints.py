@@ -3,7 +3,9 @@ and the event broker of the Prometheus metrics.
 
 Rasa keeps every conversation in its SQL tracker store (SQLite by default,
 PostgreSQL in production), so conversations survive a restart or a model swap
-and the studio can read the messages the assistant misunderstood.
+and the studio can read the messages the assistant misunderstood. The store is
+Rasa's own SQL store with a local journal (`bot.tracker_store`): what it cannot
+write while the database is away waits in VAR_DIR/conversation-journal.db.
 """
 
 from __future__ import annotations
@@ -17,6 +19,9 @@ from sqlalchemy.engine import make_url
 from accueil.settings import Settings
 
 METRICS_BROKER = "bot.metrics_broker.MetricsBroker"  # counts the conversations' events for Prometheus
+# Rasa's SQL store, whose failed writes wait in a local journal until the database answers again.
+JOURNALED_STORE = "bot.tracker_store.JournaledSQLTrackerStore"
+JOURNAL_FILE = "conversation-journal.db"
 
 
 def tracker_store_config(db_url: str) -> dict:
@@ -38,6 +43,10 @@ def write_endpoints(settings: Settings) -> Path:
     store = tracker_store_config(settings.conversations_db_url)
     if "host" in store:  # Rasa's endpoints file names the SQL server `url` (it passes `host=url` to the store itself)
         store = {"url" if k == "host" else k: v for k, v in store.items()}
+    if store["dialect"].startswith("postgresql") and "connect_timeout" not in store.get("query", {}):
+        # A server away fails a save within seconds (into the journal) instead of holding the patient's reply.
+        store["query"] = {**store.get("query", {}), "connect_timeout": str(max(1, round(settings.db_wait_seconds)))}
+    store.update(type=JOURNALED_STORE, journal=str(settings.var_dir / JOURNAL_FILE))
     endpoints["tracker_store"] = store
     # Rasa takes one event broker: a hospital's own (bot/endpoints.yml) is kept, without the Prometheus counts.
     endpoints.setdefault("event_broker", {"type": METRICS_BROKER})

@@ -6,13 +6,13 @@ import asyncio
 import stat
 
 import yaml
-from rasa.core.tracker_store import SQLTrackerStore
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 
 from accueil.rasa_endpoints import tracker_store_config, write_endpoints
 from accueil.settings import Settings
+from bot.tracker_store import JournaledSQLTrackerStore
 
 
 def test_the_conversations_go_to_sqlite_by_default_and_rasa_reads_the_file(tmp_path) -> None:
@@ -21,9 +21,14 @@ def test_the_conversations_go_to_sqlite_by_default_and_rasa_reads_the_file(tmp_p
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     endpoints = yaml.safe_load(path.read_text(encoding="utf-8"))
     assert endpoints["action_endpoint"] == {"url": "${ACCUEIL_ACTION_ENDPOINT_URL}"}
-    assert endpoints["tracker_store"] == {"type": "SQL", "dialect": "sqlite", "db": str(tmp_path / "var" / "conversations.db")}
+    assert endpoints["tracker_store"] == {
+        "type": "bot.tracker_store.JournaledSQLTrackerStore",  # Rasa's SQL store, with a local journal (test_tracker_journal.py)
+        "dialect": "sqlite",
+        "db": str(tmp_path / "var" / "conversations.db"),
+        "journal": str(tmp_path / "var" / "conversation-journal.db"),
+    }
 
-    store = SQLTrackerStore(Domain.empty(), **{k: v for k, v in endpoints["tracker_store"].items() if k != "type"})
+    store = JournaledSQLTrackerStore(Domain.empty(), **{k: v for k, v in endpoints["tracker_store"].items() if k != "type"})
     tracker = DialogueStateTracker.from_events("patient-1", [UserUttered("bonjour", {"name": "greet", "confidence": 0.9})])
     asyncio.run(store.save(tracker))
     again = asyncio.run(store.retrieve("patient-1"))
