@@ -22,6 +22,9 @@ from accueil.rasa_launch import TOKEN_ENV
 from accueil.secret_files import voice_webhook_secret
 from accueil.settings import Settings, connect_host
 
+# The Rasa server's tolerance of unanswered liveness probes: loading a model on 2 cores takes up to a minute or two.
+RASA_HUNG_AFTER = 180.0
+
 
 class StartupError(RuntimeError):
     """A server exited or did not answer in time; the message ends with its log."""
@@ -43,6 +46,8 @@ class ManagedProcess:
     log_content: bool = False
     # The command line of a restart by the supervisor (accueil/supervision.py), when it may differ from the first one.
     restart_command: Callable[[], list[str]] | None = field(default=None, repr=False)
+    # Seconds it may leave its liveness probes unanswered before the supervisor takes it for hung (None: its policy's).
+    hung_after: float | None = None
 
     def start(self, rotate_log: bool = True) -> None:
         """Starts the process; a restart (`rotate_log=False`) appends to the log, which keeps what came before the crash."""
@@ -173,6 +178,8 @@ def rasa_server(settings: Settings, model: Path, log_dir: Path) -> ManagedProces
         name="Rasa server",
         command=command(model),
         restart_command=restart_command,
+        # Loading a model (a deployment's `PUT /model`) holds Rasa's event loop: it does not answer meanwhile.
+        hung_after=RASA_HUNG_AFTER,
         ready_url=f"http://{connect_host(settings.public_host)}:{settings.public_rasa_port}/webhooks/rest/",
         log_path=log_dir / "rasa.log",
         env=env,

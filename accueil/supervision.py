@@ -24,6 +24,14 @@ A child that died `policy.failing_deaths` times within `policy.failing_window` s
 (console and log) and retried at the slowest pace, `policy.max_delay`; the others are never touched.
 A restarted child that does not answer within `startup_timeout` is stopped and counted as a death.
 
+A child that is alive but hung (deadlocked, stopped by SIGSTOP, its event loop blocked) is noticed by a
+liveness probe, as Kubernetes' livenessProbe does: every `policy.probe_interval` seconds (5) a child that is up
+gets a GET of its `ready_url`, which must answer 200 within `policy.probe_timeout` seconds (3). After
+`policy.probe_failures` failed probes in a row (3) its process group is killed (SIGKILL) and it goes the way of
+a crash ("not answering for 13 s (hung)"): backoff, restart, failing count, log and metrics. Probes run in a
+thread pool (one thread per child), so a probe that hangs never holds up the watch loop; a child is probed
+only while it is up, never while it waits for its restart or starts again.
+
 Before each restart, a child's `restart_command` (if set) gives its command line again: the Rasa server's
 gives the model in production now (`accueil.deployment.current`), so a deployment made from the studio since
 `accueil run` started is kept.
@@ -33,20 +41,26 @@ Deaths and restarts go to the logger `accueil.supervision` (no personal data: na
 `accueil_process_up{process}` and `accueil_process_failing{process}`.
 
 In production the same processes run under systemd instead (deploy/systemd/, docs/deployment.md), whose
-`Restart=on-failure` and `RestartSec=` do this job; this module is the embedded default of `make run`.
+`Restart=on-failure`, `RestartSec=` and `WatchdogSec=` (fed by `accueil serve`'s health check) do this job;
+this module is the embedded default of `make run`.
 """
 
 from __future__ import annotations
 
 import logging
+import math
 import os
 import signal
+import subprocess
 import threading
 import time
 from collections import deque
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
+
+import requests
 
 from accueil import metrics
 from accueil.servers import ManagedProcess, _signals_held, wait_until_ready
@@ -67,6 +81,9 @@ class RestartPolicy:
     failing_deaths: int = 5  # this many deaths…
     failing_window: float = 300.0  # …within this many seconds: the child is failing
     interval: float = 0.25  # seconds between two passes of the watch loop
+    probe_interval: float = 5.0  # seconds between two liveness probes of a child that is up
+    probe_timeout: float = 3.0  # a probe not answered 200 within this many seconds fails
+    probe_failures: int = 3  # this many failed probes in a row: the child is hung, killed and restarted
 
     def delay(self, quick_deaths: int, failing: bool) -> float:
         """The wait before a restart, after `quick_deaths` deaths in a row (1 for the first)."""
@@ -108,6 +125,11 @@ class _Child:
     up_since: float = 0.0
     restart_at: float = 0.0
     started_at: float = 0.0
+    probe: Future | None = None  # the liveness probe under way, if any
+    probe_sent: float = 0.0  # when it was sent
+    next_probe_at: float = 0.0
+    failed_probes: int = 0
+    first_failed_at: float = 0.0  # when the first of the failed probes in a row was sent
 
 
 class Supervisor:
@@ -127,6 +149,8 @@ class Supervisor:
         self._children = [_Child(proc, ChildState(proc.name)) for proc in self.processes]
         self._lock = threading.RLock()  # check() in a thread of a test, states() from another
         self._stopped = False
+        # One thread per child at most: a probe is sent only once the child's previous one has ended.
+        self._probes = ThreadPoolExecutor(max_workers=max(1, len(self._children)), thread_name_prefix="accueil-probe")
 
     # --- start and stop ------------------------------------------------------------------------------
 
@@ -140,9 +164,8 @@ class Supervisor:
             raise
         now = time.monotonic()
         for child in self._children:
-            child.up_since = now
+            self._now_up(child, now)
             child.state.pid = child.proc.process.pid
-            metrics.supervisor_up(child.proc.name, True)
         return self
 
     def __exit__(self, *exc) -> None:
@@ -152,6 +175,7 @@ class Supervisor:
         """Stops every child, in the reverse order of their start; a second signal meanwhile changes nothing."""
         with self._lock, _signals_held():
             self._stopped = True
+            self._probes.shutdown(wait=False, cancel_futures=True)
             for child in reversed(self._children):
                 if child.proc.process is not None:
                     child.proc.stop()
@@ -181,6 +205,8 @@ class Supervisor:
                     self._restart(child, now)
                 elif child.state.state == "starting":
                     self._check_ready(child, now)
+                elif child.state.state == "up":
+                    self._probe(child, now)
             self._clear_failing()
 
     def states(self) -> dict[str, ChildState]:
@@ -203,6 +229,48 @@ class Supervisor:
         if self._notify is not None:
             self._notify(level, message)
 
+    def _now_up(self, child: _Child, now: float) -> None:
+        child.state.state, child.up_since = "up", now
+        child.probe, child.failed_probes, child.next_probe_at = None, 0, now + self.policy.probe_interval
+        metrics.supervisor_up(child.proc.name, True)
+
+    def _probe(self, child: _Child, now: float) -> None:
+        """Reads the answer to the child's last liveness probe and sends the next one when due; kills it once hung."""
+        if child.probe is not None:
+            if not child.probe.done():
+                return
+            answered, child.probe = child.probe.result(), None
+            if answered:
+                child.failed_probes = 0
+            else:
+                child.failed_probes += 1
+                if child.failed_probes == 1:
+                    child.first_failed_at = child.probe_sent
+                failures = (child.failed_probes, self._probe_failures(child))
+                logger.info("%s did not answer its liveness probe (%d/%d).", child.proc.name, *failures)
+                if child.failed_probes >= failures[1]:
+                    self._hung(child, now)
+                    return
+        if now >= child.next_probe_at:
+            child.probe_sent, child.next_probe_at = now, now + self.policy.probe_interval
+            child.probe = self._probes.submit(_answers, child.proc.ready_url, self.policy.probe_timeout)
+
+    def _probe_failures(self, child: _Child) -> int:
+        """The failed probes in a row after which this child is hung: its own `hung_after`, else the policy's."""
+        if child.proc.hung_after is None:
+            return self.policy.probe_failures
+        return max(self.policy.probe_failures, math.ceil(child.proc.hung_after / self.policy.probe_interval))
+
+    def _hung(self, child: _Child, now: float) -> None:
+        silent = now - child.first_failed_at
+        seconds = f"{silent:.0f}" if silent >= 10 else f"{silent:.1f}"
+        _kill_group(child.proc.process.pid)
+        try:
+            child.proc.process.wait(1)  # SIGKILL ends even a stopped process at once
+        except subprocess.TimeoutExpired:
+            pass
+        self._died(child, now, why=f"not answering for {seconds} s (hung)")
+
     def _died(self, child: _Child, now: float, why: str | None = None) -> None:
         proc, state = child.proc, child.state
         pid = proc.process.pid
@@ -221,7 +289,7 @@ class Supervisor:
             metrics.supervisor_failing(proc.name, True)
         delay = self.policy.delay(child.quick_deaths, state.failing)
         child.restart_at = now + delay
-        state.state, child.up_since = "waiting", 0.0
+        state.state, child.up_since, child.probe = "waiting", 0.0, None
         self._say(logging.WARNING, f"{proc.name} (pid {pid}) stopped: {state.last_exit}; restart in {delay:.0f} s.")
         if newly_failing:
             self._say(
@@ -259,8 +327,7 @@ class Supervisor:
     def _check_ready(self, child: _Child, now: float) -> None:
         proc = child.proc
         if proc.is_ready():
-            child.state.state, child.up_since = "up", time.monotonic()
-            metrics.supervisor_up(proc.name, True)
+            self._now_up(child, time.monotonic())
             self._say(logging.INFO, f"{proc.name} answers again.")
         elif now - child.started_at > self.startup_timeout:
             proc.stop()
@@ -289,6 +356,14 @@ def supervisor_log(settings) -> Path:
     if logger.getEffectiveLevel() > logging.INFO:
         logger.setLevel(logging.INFO)
     return path
+
+
+def _answers(url: str, timeout: float) -> bool:
+    """A liveness probe: whether `url` answers 200 within `timeout` seconds."""
+    try:
+        return requests.get(url, timeout=timeout).status_code == 200
+    except requests.RequestException:
+        return False
 
 
 def _kill_group(pgid: int) -> None:

@@ -4,6 +4,7 @@ process left behind."""
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import signal
 import subprocess
@@ -24,11 +25,13 @@ from accueil.supervision import RestartPolicy, Supervisor, exit_description, sup
 from tests.conftest import free_port
 
 # A tiny real HTTP server: answers 200 on every path, writes its name to a file when SIGTERM stops it, and
-# exits with code 3 at once when the file `broken` exists (a server that can no longer start).
+# exits with code 3 at once when the file `broken` exists (a server that can no longer start). Given a delay, it
+# answers that many seconds late and prints "answered" for each request.
 SERVER = textwrap.dedent(
     """
-    import http.server, os, signal, sys
+    import http.server, os, signal, sys, time
     name, port, out, broken = sys.argv[1:5]
+    delay = float(sys.argv[5]) if len(sys.argv) > 5 else 0.0
     if os.path.exists(broken):
         sys.exit(3)
     def stopped(*_):
@@ -38,6 +41,9 @@ SERVER = textwrap.dedent(
     signal.signal(signal.SIGTERM, stopped)
     class Handler(http.server.BaseHTTPRequestHandler):
         def do_GET(self):
+            if delay:
+                time.sleep(delay)
+                print("answered", flush=True)
             self.send_response(200); self.end_headers(); self.wfile.write(name.encode())
         def log_message(self, *args):
             pass
@@ -46,11 +52,12 @@ SERVER = textwrap.dedent(
 )
 
 FAST = RestartPolicy(first_delay=0.1, max_delay=0.5, stable_after=30.0, failing_deaths=3, failing_window=60.0, interval=0.05)
+PROBED = dataclasses.replace(FAST, probe_interval=0.2, probe_timeout=0.5, probe_failures=3)
 
 
-def small_server(folder: Path, name: str, grandchild: bool = False) -> ManagedProcess:
+def small_server(folder: Path, name: str, grandchild: bool = False, delay: float = 0.0) -> ManagedProcess:
     port = free_port()
-    command = [sys.executable, "-c", SERVER, name, str(port), str(folder / "stopped.txt"), str(folder / f"{name}.broken")]
+    command = [sys.executable, "-c", SERVER, name, str(port), str(folder / "stopped.txt"), str(folder / f"{name}.broken"), str(delay)]
     if grandchild:  # a shell that leaves a sleeping grandchild in the server's process group
         command = ["sh", "-c", 'sleep 300 & echo "grandchild $!"; exec "$@"', "sh", *command]
     return ManagedProcess(name, command, f"http://127.0.0.1:{port}/", folder / f"{name}.log", dict(os.environ), folder)
@@ -194,6 +201,86 @@ def test_a_dead_servers_leftover_grandchild_is_killed_before_the_restart(tmp_pat
             time.sleep(0.05)
         assert supervisor.wait_serving("parent", 10)
         assert not alive(grandchild) and answers(server.ready_url)
+
+
+def test_a_hung_server_is_killed_and_restarted_and_answers_again(tmp_path: Path, metrics_dir: Path) -> None:
+    hung, other = small_server(tmp_path, "hung"), small_server(tmp_path, "other")
+    supervisor_log(Settings(db_url=f"sqlite:///{tmp_path / 'accueil.db'}", var_dir=tmp_path / "var"))
+    with Supervisor([hung, other], startup_timeout=10, policy=PROBED) as supervisor, Watching(supervisor):
+        first_pid = hung.process.pid
+        time.sleep(0.5)  # answered probes: nothing happens
+        assert supervisor.states()["hung"].restarts == 0
+        os.kill(first_pid, signal.SIGSTOP)  # alive, but answers nothing any more
+        stopped = time.monotonic()
+        while supervisor.states()["hung"].restarts == 0:
+            assert time.monotonic() - stopped < 8, "the hung server was not restarted"
+            time.sleep(0.05)
+        assert supervisor.wait_serving("hung", 10) and answers(hung.ready_url)
+        state = supervisor.states()["hung"]
+        assert hung.process.pid != first_pid and not alive(first_pid)
+        assert state.last_exit.startswith("not answering for ") and state.last_exit.endswith(" s (hung)")
+        assert supervisor.states()["other"].restarts == 0 and answers(other.ready_url)
+    assert value(metrics_dir, "accueil_process_restarts_total", process="hung") == 1
+    assert value(metrics_dir, "accueil_process_restarts_total", process="other") == 0
+    log = (tmp_path / "var" / "log" / "supervisor.log").read_text()
+    assert f"hung (pid {first_pid}) stopped: not answering for " in log and "hung answers again" in log
+
+
+def test_a_server_answering_slowly_within_the_probe_timeout_is_left_alone(tmp_path: Path) -> None:
+    slow = small_server(tmp_path, "slow", delay=0.6)
+    policy = dataclasses.replace(PROBED, probe_timeout=2.0, probe_failures=2)
+    with Supervisor([slow], startup_timeout=10, policy=policy) as supervisor, Watching(supervisor):
+        pid = slow.process.pid
+        time.sleep(3.5)
+        state = supervisor.states()["slow"]
+    probes = slow.log_path.read_text().split().count("answered") - 1  # the first one was the readiness check
+    assert probes >= 3, "the slow server was not probed"
+    assert state.state == "up" and state.restarts == 0 and state.pid == pid and state.last_exit is None
+
+
+def test_a_server_allowed_a_longer_silence_is_left_alone_during_it_and_killed_after(tmp_path: Path) -> None:
+    """As the Rasa server loading a model: its event loop is held for longer than the policy's probes allow."""
+    loading = dataclasses.replace(small_server(tmp_path, "loading"), hung_after=3.0)
+    with Supervisor([loading], startup_timeout=10, policy=PROBED) as supervisor, Watching(supervisor):
+        pid = loading.process.pid
+        os.kill(pid, signal.SIGSTOP)
+        time.sleep(1.5)  # twice what the policy alone allows (3 probes, 0.2 s apart, 0.5 s each)
+        os.kill(pid, signal.SIGCONT)
+        time.sleep(1.0)
+        assert supervisor.states()["loading"].restarts == 0 and answers(loading.ready_url)
+        os.kill(pid, signal.SIGSTOP)  # now for good
+        stopped = time.monotonic()
+        while supervisor.states()["loading"].restarts == 0:
+            assert time.monotonic() - stopped < 10, "the hung server was not restarted"
+            time.sleep(0.05)
+        assert time.monotonic() - stopped >= 2.5, "killed before its own allowance"
+        assert supervisor.wait_serving("loading", 10) and loading.process.pid != pid
+
+
+def test_the_rasa_server_is_allowed_the_time_of_a_model_load(tmp_path: Path) -> None:
+    from accueil.servers import RASA_HUNG_AFTER, rasa_server
+
+    settings = Settings(db_url=f"sqlite:///{tmp_path / 'accueil.db'}", var_dir=tmp_path / "var")
+    assert rasa_server(settings, tmp_path / "model.tar.gz", tmp_path / "log").hung_after == RASA_HUNG_AFTER >= 120
+
+
+def test_a_dead_server_is_noticed_at_once_while_the_probe_of_a_hung_one_hangs(tmp_path: Path) -> None:
+    hung, dying = small_server(tmp_path, "hung"), small_server(tmp_path, "dying")
+    policy = dataclasses.replace(PROBED, probe_timeout=5.0, probe_failures=100)  # the hung one is never killed here
+    with Supervisor([hung, dying], startup_timeout=10, policy=policy) as supervisor, Watching(supervisor):
+        os.kill(hung.process.pid, signal.SIGSTOP)
+        try:
+            time.sleep(0.6)  # a probe of the hung server is under way, for 5 s
+            dying.process.kill()
+            killed = time.monotonic()
+            while supervisor.states()["dying"].last_exit != "signal SIGKILL":
+                assert time.monotonic() - killed < 5
+                time.sleep(0.02)
+            assert time.monotonic() - killed < 1.5, "the death waited for the hung server's probe"
+            assert supervisor.wait_serving("dying", 10) and answers(dying.ready_url)
+            assert supervisor.states()["hung"].restarts == 0
+        finally:
+            os.kill(hung.process.pid, signal.SIGCONT)
 
 
 def grandchild_pid(log: Path) -> int:
