@@ -5,7 +5,7 @@ export UV_LINK_MODE := copy
 
 UV := $(shell command -v uv 2>/dev/null || echo python3 -m uv)
 
-.PHONY: setup web run shell train kb-sync test faults validate bench bench-voice models clean
+.PHONY: setup web run shell train kb-sync test check faults validate bench bench-voice models clean
 
 setup:  ## install uv if missing, then the locked dependencies
 	@command -v uv >/dev/null 2>&1 || python3 -m uv --version >/dev/null 2>&1 || python3 -m pip install --quiet uv
@@ -44,6 +44,10 @@ validate: setup  ## Rasa's own checks of the training data and domain
 test: setup web  ## the whole test suite: the widget's unit tests, then everything else (browser and end-to-end included)
 	$(NPM) test
 	$(UV) run --frozen pytest
+
+check: setup web  ## the tests that need no trained Rasa model (the widget's, then pytest without the e2e ones)
+	$(NPM) test
+	$(UV) run --frozen pytest -m "not e2e"
 
 faults: setup web  ## the fault suite (kills each server under load, cuts PostgreSQL, fills var/; needs root for a tmpfs)
 	$(UV) run --frozen pytest tests/faults -p no:cacheprovider -o addopts="-ra"

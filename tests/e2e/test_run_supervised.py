@@ -12,11 +12,14 @@ import threading
 import time
 from pathlib import Path
 
+import pytest
 import requests
 
 from accueil import deployment
 from accueil.settings import PROJECT_ROOT, Settings
 from tests.conftest import free_port
+
+pytestmark = pytest.mark.e2e
 
 
 def children(pid: int) -> dict[int, str]:
