@@ -15,7 +15,7 @@ from rich.console import Console
 from rich.logging import RichHandler
 from rich.table import Table
 
-from accueil.settings import Settings, get_settings
+from core.settings import Settings, get_settings
 
 console = Console(soft_wrap=True)
 
@@ -426,8 +426,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     no_voice = voice_problem(settings)
     if no_voice is not None:  # the widget then shows no call button
         settings = settings.copy(update={"voice_enabled": False})
-    from accueil.metrics import MULTIPROC_ENV
-    from accueil.metrics import reset as reset_metrics
+    from core.metrics import MULTIPROC_ENV
+    from core.metrics import reset as reset_metrics
 
     reset_metrics(settings.metrics_dir)  # the studio's /metrics counts from this start
     os.environ[MULTIPROC_ENV] = str(settings.metrics_dir)  # the supervisor's own metrics (restarts) go there too
@@ -441,7 +441,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         processes += voice_gateway(settings, settings.log_dir)
     signal.signal(signal.SIGTERM, _interrupt)
     if settings.log_content:
-        from accueil.logs import CONTENT_WARNING
+        from core.logs import CONTENT_WARNING
 
         console.print(f"[bold red]WARNING[/] {CONTENT_WARNING}", highlight=False)
     console.print(f"Starting the {', '.join(p.name for p in processes if not p.name[-1].isdigit())}…")
@@ -465,7 +465,7 @@ def cmd_run(args: argparse.Namespace) -> int:
                 console.print(f"  [yellow]voice gateway    not started: {no_voice}[/]", highlight=False)
             console.print(f"  logs             {settings.log_dir}")
             from accueil.purge_schedule import start_daily_purge
-            from accueil.secret_files import metrics_token
+            from core.secret_files import metrics_token
 
             metrics_token(settings)  # written now, so that Prometheus finds its credentials file before its first scrape
             token_from = "ACCUEIL_METRICS_TOKEN" if settings.metrics_token else settings.var_dir / "metrics_token"
@@ -485,8 +485,8 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 def cmd_prepare(args: argparse.Namespace) -> int:
     """Under systemd (accueil-prepare.service): what `accueil run` does before it starts the servers."""
-    from accueil.metrics import reset as reset_metrics
-    from accueil.secret_files import metrics_token
+    from core.metrics import reset as reset_metrics
+    from core.secret_files import metrics_token
 
     settings = get_settings()
     if not settings.rasa_api_token:
@@ -753,7 +753,7 @@ def main(argv: list[str] | None = None) -> int:
         handlers=[RichHandler(console=console, show_path=False)],
     )
     logging.getLogger("alembic").setLevel(logging.WARNING)
-    from accueil.logs import install_filter, set_content_logged
+    from core.logs import install_filter, set_content_logged
 
     set_content_logged(get_settings().log_content)
     install_filter()

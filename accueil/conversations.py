@@ -29,7 +29,7 @@ import requests
 import yaml
 
 from accueil.gate import TARGET_CONVERSATION_SUCCESS as TARGET_SUCCESS
-from accueil.settings import PROJECT_ROOT, Settings
+from core.settings import PROJECT_ROOT, Settings
 from kb_sync.french import match_form as fold
 
 CONVERSATIONS_DIR = PROJECT_ROOT / "tests" / "conversations"

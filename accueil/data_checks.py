@@ -15,7 +15,7 @@ from pathlib import Path
 
 import yaml
 
-from accueil.settings import Settings
+from core.settings import Settings
 
 MIN_TRAINING_EXAMPLES = 25
 MIN_HELD_OUT_EXAMPLES = 10

@@ -33,8 +33,8 @@ from sqlalchemy.orm import declarative_base
 
 from accueil import rasa_api
 from accueil.gate import EMERGENCY_INTENT, EmergencyMiss, ModelFigures, Verdict, gate
-from accueil.settings import Settings
 from accueil.training import NoProgress, Progress
+from core.settings import Settings
 from kb_sync.db import get_engine, session_factory
 
 Base = declarative_base()

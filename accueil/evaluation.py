@@ -26,8 +26,8 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from accueil.logs import open_private
-from accueil.settings import PROJECT_ROOT, Settings
+from core.logs import open_private
+from core.settings import PROJECT_ROOT, Settings
 
 TARGETS = {"intent_macro_f1": 0.95, "entity_macro_f1": 0.90}
 

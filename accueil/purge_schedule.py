@@ -18,7 +18,7 @@ import logging
 import threading
 from typing import Callable
 
-from accueil.settings import Settings
+from core.settings import Settings
 
 log = logging.getLogger("accueil.purge")
 

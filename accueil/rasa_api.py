@@ -13,7 +13,7 @@ from pathlib import Path
 
 import requests
 
-from accueil.settings import Settings
+from core.settings import Settings
 
 STATUS_TIMEOUT = 5.0
 # Loading a model (TensorFlow, spaCy) takes 20 to 40 s on two cores; the old model answers meanwhile.

@@ -16,7 +16,7 @@ from pathlib import Path
 import yaml
 from sqlalchemy.engine import make_url
 
-from accueil.settings import Settings
+from core.settings import Settings
 
 METRICS_BROKER = "bot.metrics_broker.MetricsBroker"  # counts the conversations' events for Prometheus
 # Rasa's SQL store, whose failed writes wait in a local journal until the database answers again.

@@ -11,7 +11,7 @@ one argument even when the token starts with `-`.
 `--public-interface HOST --public-port PORT` open Rasa's web channels, and nothing else, on the public bind
 as well (accueil/public_door.py).
 
-While the action server is away, every custom action gets the polite answer of `accueil.degraded` instead of
+While the action server is away, every custom action gets the polite answer of `core.degraded` instead of
 an empty reply.
 
 It also caps every request body at ACCUEIL_MAX_REQUEST_BYTES (16 kB): Accueil's own uses of the API
@@ -23,8 +23,8 @@ from __future__ import annotations
 import os
 import sys
 
-from accueil import degraded, public_door
-from accueil.settings import get_settings
+from accueil import action_guard, public_door
+from core.settings import get_settings
 
 TOKEN_ENV = "ACCUEIL_RASA_API_TOKEN"
 
@@ -45,7 +45,7 @@ def main(arguments: list[str] | None = None) -> None:
     # Sanic reads its settings from SANIC_* variables when Rasa creates the app: bodies over the limit get a 413.
     os.environ["SANIC_REQUEST_MAX_SIZE"] = str(get_settings().max_request_bytes)
     # An action that fails (its action server away) answers politely instead of leaving the reply empty.
-    degraded.install(get_settings())
+    action_guard.install(get_settings())
     from rasa.__main__ import main as rasa_main
 
     rasa_main()

@@ -14,7 +14,7 @@ or `--older-than`):
 
 A table (or a SQLite file) that does not exist yet is skipped. Each database is purged in one
 transaction. The analytics tables (`analytics/purge.py`) are purged the same way, and the log files under
-VAR_DIR (`*.log` and their rotated copies, `accueil/logs.py`) last written before the cutoff are deleted.
+VAR_DIR (`*.log` and their rotated copies, `core/logs.py`) last written before the cutoff are deleted.
 
 Deleted must mean erased: SQLite's connections delete with `secure_delete` (freed space overwritten with
 zeros), and after each purge every SQLite file is rebuilt by `VACUUM` and its WAL emptied;
@@ -27,25 +27,14 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Callable, Iterable, Sequence, Union
 
 from sqlalchemy import Column, DateTime, Float, MetaData, String, Table, create_engine, delete, event, func, inspect, select
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import SQLAlchemyError
 
-from accueil.settings import Settings
-
-
-@dataclass(frozen=True)
-class PurgeCount:
-    """What a purge deleted (or, in a dry run, would delete) in one table."""
-
-    table: str
-    rows: int
-    detail: str = ""  # e.g. "12 conversations"
-
+from core.purging import PurgeCount, database_exists
+from core.settings import Settings
 
 # A purge: (settings, cutoff as an aware UTC datetime, dry_run) -> its count(s). Runs its database's deletes in one
 # transaction and writes nothing when dry_run is true.
@@ -85,14 +74,6 @@ def cutoff_for(period: dt.timedelta, now: dt.datetime | None = None) -> dt.datet
 def _naive_utc(cutoff: dt.datetime) -> dt.datetime:
     """The cutoff as the naive UTC datetimes the records and the studio store."""
     return cutoff.astimezone(dt.timezone.utc).replace(tzinfo=None) if cutoff.tzinfo else cutoff
-
-
-def database_exists(url: str) -> bool:
-    """False for a SQLite file that does not exist yet (never created by a purge)."""
-    parsed = make_url(url)
-    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
-        return True
-    return Path(parsed.database).exists()
 
 
 def _engine(url: str) -> Engine:
@@ -200,7 +181,7 @@ def _purge_analytics(settings: Settings, cutoff: dt.datetime, dry_run: bool) -> 
 
 
 def _purge_logs(settings: Settings, cutoff: dt.datetime, dry_run: bool) -> list[PurgeCount]:
-    from accueil.logs import purge_logs
+    from core.logs import purge_logs
 
     return purge_logs(settings, cutoff, dry_run)
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 import re
 
-from accueil.settings import PROJECT_ROOT, Settings, connect_host, get_settings
+from core.settings import PROJECT_ROOT, Settings, connect_host, get_settings
 
 TEMPLATE = PROJECT_ROOT / "deploy" / "nginx" / "accueil.conf"
 PLACEHOLDER = re.compile(r"\{\{([A-Z_]+)\}\}")

@@ -15,12 +15,12 @@ from typing import Callable, Iterator
 
 import requests
 
-from accueil.logs import CONTENT_WARNING, LogCopy, private_file, rotate
-from accueil.metrics import MULTIPROC_ENV, process_stopped
 from accueil.rasa_endpoints import write_endpoints
 from accueil.rasa_launch import TOKEN_ENV
-from accueil.secret_files import voice_webhook_secret
-from accueil.settings import Settings, connect_host
+from core.logs import CONTENT_WARNING, LogCopy, private_file, rotate
+from core.metrics import MULTIPROC_ENV, process_stopped
+from core.secret_files import voice_webhook_secret
+from core.settings import Settings, connect_host
 
 # The Rasa server's tolerance of unanswered liveness probes: loading a model on 2 cores takes up to a minute or two.
 RASA_HUNG_AFTER = 180.0

@@ -25,7 +25,7 @@ import sys
 import time
 from pathlib import Path
 
-from accueil.settings import PROJECT_ROOT, Settings, get_settings
+from core.settings import PROJECT_ROOT, Settings, get_settings
 
 TEMPLATES = PROJECT_ROOT / "deploy" / "systemd"
 PLACEHOLDER = re.compile(r"\{\{([A-Z_]+)\}\}")

@@ -37,7 +37,7 @@ gives the model in production now (`accueil.deployment.current`), so a deploymen
 `accueil run` started is kept.
 
 Deaths and restarts go to the logger `accueil.supervision` (no personal data: names, pids, exit codes) and to
-`/metrics` (`accueil.metrics.supervisor_*`): `accueil_process_restarts_total{process}`,
+`/metrics` (`core.metrics.supervisor_*`): `accueil_process_restarts_total{process}`,
 `accueil_process_up{process}` and `accueil_process_failing{process}`.
 
 In production the same processes run under systemd instead (deploy/systemd/, docs/deployment.md), whose
@@ -62,8 +62,8 @@ from typing import Callable
 
 import requests
 
-from accueil import metrics
 from accueil.servers import ManagedProcess, _signals_held, wait_until_ready
+from core import metrics
 
 logger = logging.getLogger("accueil.supervision")
 
@@ -345,7 +345,7 @@ class Supervisor:
 
 def supervisor_log(settings) -> Path:
     """Also writes the supervisor's reports to VAR_DIR/log/supervisor.log (rotated, 0600); returns its path."""
-    from accueil.logs import LOG_FORMAT, PersonalDataFilter, PrivateRotatingFileHandler
+    from core.logs import LOG_FORMAT, PersonalDataFilter, PrivateRotatingFileHandler
 
     path = settings.log_dir / "supervisor.log"
     if not any(getattr(h, "baseFilename", None) == str(path.resolve()) for h in logger.handlers):

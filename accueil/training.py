@@ -26,8 +26,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
-from accueil.logs import open_private
-from accueil.settings import Settings
+from core.logs import open_private
+from core.settings import Settings
 
 MODEL_PREFIX = "accueil-"
 FINETUNED_SUFFIX = "-ft"

@@ -5,14 +5,14 @@ from __future__ import annotations
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from accueil.settings import get_settings
 from actions.aspects import asked_aspects
 from actions.base import Events, KnowledgeAction, ask_feedback, latest_entity, no_question
 from actions.call_reasons import CALL_REASONS
 from actions.kb_repository import KnowledgeBase
-from actions.opening_hours import named_place_addendum
+from actions.opening_at_time import named_place_addendum
 from actions.say import contact_lines, directory_items, say_article
 from actions.time_expressions import time_asked
+from core.settings import get_settings
 
 
 class ActionAnswerArticle(KnowledgeAction):

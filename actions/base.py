@@ -2,7 +2,7 @@
 
 It runs the blocking database reads in a worker thread and turns any
 failure (the database down, or locked for longer than DB_WAIT_SECONDS) into
-the polite French answer of `accueil.degraded`: the service is briefly
+the polite French answer of `core.degraded`: the service is briefly
 unavailable, the switchboard's number, and on the phone the offer of a
 transfer; the failed action changes nothing else and Rasa listens, so the
 conversation goes on where it was once the database is back (a new connection
@@ -23,15 +23,15 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from accueil import degraded
-from accueil.metrics import count_error
-from accueil.settings import get_settings
 from actions import contacts
 from actions.channel import for_voice, is_voice
 from actions.context import ANSWERED_TOPIC
 from actions.kb_repository import KnowledgeBase, KnowledgeBaseEmpty, get_knowledge_base
 from actions.second_question import answered_articles, second_answer
 from actions.topic import aspect_follow_up
+from core import degraded
+from core.metrics import count_error
+from core.settings import get_settings
 
 log = logging.getLogger(__name__)
 
@@ -102,7 +102,7 @@ def switchboard_phone() -> str | None:
 
 
 def answer_while_away(dispatcher: CollectingDispatcher, tracker: Tracker, text: str | None = None) -> Events:
-    """The answer of `accueil.degraded` (or `text`, with the same offer); nothing else changes, Rasa listens."""
+    """The answer of `core.degraded` (or `text`, with the same offer); nothing else changes, Rasa listens."""
     events = [
         (e.get("event"), e.get("name") if e.get("event") == "action" else (e.get("metadata") or {}).get("utter_action"))
         for e in tracker.events

@@ -6,7 +6,7 @@ dropped, and the caller is read only in a call, from the voice channel's own mes
 only: a typed number proves nothing, so the patient is never told the history of one). Each Rasa session of an identified
 person is one contact (`records.ContactRecord`): its call reasons, its channel, and whether it ended
 with a transfer or a callback. Only keyed hashes of the number and of the sender id are stored
-(`accueil.pseudonyms`), and reasons are intent names, never the patient's words.
+(`core.pseudonyms`), and reasons are intent names, never the patient's words.
 
 The greeting of a known caller recalls his last contact ("Vous nous avez appelés mardi au sujet de
 votre compte rendu d'hospitalisation."), and the handover summary lists the previous contacts for
@@ -24,12 +24,12 @@ from zoneinfo import ZoneInfo
 from rasa_sdk import Tracker
 from sqlalchemy import select
 
-from accueil.pseudonyms import phone_pseudonym, sender_pseudonym
-from accueil.settings import Settings, get_settings
 from actions import records
 from actions.call_reasons import CALL_REASONS, NOT_A_QUESTION
 from actions.channel import VOICE
 from actions.french_text import WEEKDAYS, format_date, join_words
+from core.pseudonyms import phone_pseudonym, sender_pseudonym
+from core.settings import Settings, get_settings
 from kb_sync.db import session_factory
 
 log = logging.getLogger(__name__)

@@ -5,10 +5,10 @@ from __future__ import annotations
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from accueil.settings import get_settings
 from actions import contacts
 from actions.base import Events, KnowledgeAction, no_question
 from actions.kb_repository import KnowledgeBase
+from core.settings import get_settings
 
 
 class ActionGreet(KnowledgeAction):

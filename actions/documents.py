@@ -21,7 +21,6 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from accueil.settings import get_settings
 from actions.base import Events, KnowledgeAction, ask_feedback
 from actions.call_reasons import DOCUMENT_INTENTS, DOCUMENTS, RECORD_DELAY_ARTICLES
 from actions.describe import record_address
@@ -31,6 +30,7 @@ from actions.kb_repository import KnowledgeBase, get_knowledge_base
 from actions.say import say_article
 from actions.time_expressions import stay_age
 from actions.topic import MEDICAL_RECORD
+from core.settings import get_settings
 
 FEMININE = {"copie", "facture"}
 def request_texts(tracker: Tracker) -> list[str]:

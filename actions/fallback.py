@@ -21,7 +21,8 @@ from actions.channel import is_voice
 from actions.context import ANSWERED_TOPIC
 from actions.documents import ActionDocumentAnswer
 from actions.kb_repository import KnowledgeBase
-from actions.opening_hours import ActionOpeningHours, named_place_addendum
+from actions.opening_at_time import named_place_addendum
+from actions.opening_hours import ActionOpeningHours
 from actions.resolve import resolve
 from actions.say import offer_found_articles, say_article
 from actions.topic import names_topic, topic_words

@@ -10,11 +10,11 @@ from rasa_sdk import Tracker
 from rasa_sdk.events import ActiveLoop, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from accueil.settings import get_settings
 from actions import records
 from actions.base import Events, KnowledgeAction, no_question
 from actions.context import conversation_context
 from actions.kb_repository import KnowledgeBase
+from core.settings import get_settings
 
 
 def _latest_intent(tracker: Tracker) -> str | None:

@@ -13,7 +13,6 @@ from rasa_sdk import Tracker
 from rasa_sdk.events import FollowupAction
 from rasa_sdk.executor import CollectingDispatcher
 
-from accueil.settings import get_settings
 from actions.base import Events, KnowledgeAction, ask_feedback, latest_entity, no_question
 from actions.call_reasons import RECORD_DELAY_ARTICLES
 from actions.context import conversation_context
@@ -22,6 +21,7 @@ from actions.opening_hours import ActionOpeningHours
 from actions.say import say_article
 from actions.time_expressions import time_asked
 from actions.visiting_hours import ActionVisitChildren, ActionVisitingHours, ActionVisitNumber
+from core.settings import get_settings
 
 VISIT_ACTIONS = {
     "ask_visiting_hours": ActionVisitingHours,

@@ -16,8 +16,6 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from accueil import degraded
-from accueil.settings import get_settings
 from actions import contacts, records
 from actions.base import Events, KnowledgeAction, no_question
 from actions.call_reasons import CALL_REASONS, DOCUMENTS
@@ -27,6 +25,8 @@ from actions.french_text import format_time
 from actions.kb_repository import KnowledgeBase, PlaceInfo
 from actions.office_hours import closing_time, is_open, next_opening, say_moment
 from actions.spoken_numbers import french_phone
+from core import degraded
+from core.settings import get_settings
 
 DEFAULT_SERVICE = "accueil"
 DETAIL_LABELS = {"place": "lieu", "ward": "service", "day": "jour", "document_type": "document", "stay_type": "séjour"}

@@ -14,7 +14,7 @@ from typing import TypeVar
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from accueil.settings import get_settings
+from core.settings import get_settings
 from kb_sync import search_index
 from kb_sync.db import DEFAULT_WAIT_SECONDS, session_factory
 from kb_sync.models import Article, Organisation, Place, Ward

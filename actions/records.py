@@ -50,7 +50,7 @@ class HandoverRequest(Base):
 class ContactRecord(Base):
     """One contact of an identified person (a caller's number, a callback number): its call reasons and how it ended.
 
-    Identifiers are keyed hashes only (`accueil.pseudonyms`); reasons are intent names, never the patient's words.
+    Identifiers are keyed hashes only (`core.pseudonyms`); reasons are intent names, never the patient's words.
     """
 
     __tablename__ = "contact_history"

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from rasa_sdk import Tracker
 
-from accueil.settings import get_settings
 from actions.aspects import ASPECTS, asked_aspects, lines_about, sentences
 from actions.call_reasons import CALL_REASONS, DOCUMENT_INTENTS, DOCUMENTS, NOT_A_QUESTION, RECORD_DELAY_ARTICLES
 from actions.context import DETAIL_ENTITIES, Context, conversation_context
@@ -23,6 +22,7 @@ from actions.kb_repository import KnowledgeBase
 from actions.resolve import resolve
 from actions.say import contact_lines
 from actions.time_expressions import stay_age
+from core.settings import get_settings
 
 MEDICAL_RECORD = "dossier_medical"
 # A follow-up is short; a longer message says what it is about.

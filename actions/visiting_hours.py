@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from rasa_sdk.executor import CollectingDispatcher
 
-from accueil.settings import get_settings
 from actions.base import Events, ask_feedback
 from actions.call_reasons import CALL_REASONS
 from actions.describe import describe_ward_visits, visits_at
@@ -20,6 +19,7 @@ from actions.opening_hours import ActionOpeningHours
 from actions.resolve import resolve
 from actions.say import say_article
 from actions.time_expressions import day_named, time_asked
+from core.settings import get_settings
 
 
 class ActionVisitingHours(NamedItemAction):

@@ -35,9 +35,9 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from accueil.settings import Settings
 from analytics.projection import ANSWERED, CALLBACK, HANDED_OVER
 from analytics.tables import Conversation, Turn, ensure_tables
+from core.settings import Settings
 from kb_sync.db import get_engine
 
 RECONTACT_WINDOW = dt.timedelta(days=7)

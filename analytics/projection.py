@@ -47,7 +47,8 @@ from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from accueil.dialogue_names import (
+from analytics.tables import Conversation, ProjectionState, Turn, ensure_tables
+from core.dialogue_names import (
     CALLBACK_ACTION,
     CHANNELS,
     EMERGENCY_INTENT,
@@ -59,9 +60,8 @@ from accueil.dialogue_names import (
     SESSION_START_ACTION,
     TRANSFER_ACTION,
 )
-from accueil.pseudonyms import phone_pseudonym, sender_pseudonym
-from accueil.settings import Settings
-from analytics.tables import Conversation, ProjectionState, Turn, ensure_tables
+from core.pseudonyms import phone_pseudonym, sender_pseudonym
+from core.settings import Settings
 from kb_sync.db import get_engine
 
 FEEDBACK_ANSWERS = {"affirm": "oui", "deny": "non"}
@@ -85,7 +85,6 @@ NOT_A_REASON = frozenset(
 )
 
 ANSWERED, HANDED_OVER, CALLBACK, ABANDONED, EMERGENCY = "answered", "handed_over", "callback", "abandoned", "emergency"
-OUTCOMES = (ANSWERED, HANDED_OVER, CALLBACK, ABANDONED, EMERGENCY)
 LAST_EVENT = "last_event_id"  # the watermark: every event up to it is projected for good
 SEEN_EVENT = "seen_event_id"  # the greatest event id projected (those past the watermark may be projected again)
 # A tracker save commits within this many seconds of its events' timestamps (one message's handling).

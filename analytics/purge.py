@@ -10,9 +10,9 @@ import datetime as dt
 
 from sqlalchemy import delete, func, inspect, select
 
-from accueil.retention import PurgeCount, database_exists
-from accueil.settings import Settings
 from analytics.tables import Conversation, Turn
+from core.purging import PurgeCount, database_exists
+from core.settings import Settings
 from kb_sync.db import get_engine
 
 

@@ -24,8 +24,8 @@ from support import free_port, percentile  # noqa: E402  (bench/support.py)
 from tqdm import tqdm  # noqa: E402
 
 from accueil.servers import action_server, rasa_server, running  # noqa: E402
-from accueil.settings import Settings  # noqa: E402
 from accueil.training import train_if_needed  # noqa: E402
+from core.settings import Settings  # noqa: E402
 from kb_sync.sources import configured_source  # noqa: E402
 from kb_sync.sync import sync  # noqa: E402
 

@@ -37,9 +37,9 @@ from support import free_port, percentile  # noqa: E402  (bench/support.py)
 from voice_latency import rss_mb, speech  # noqa: E402  (bench/voice_latency.py)
 
 from accueil.servers import action_server, rasa_server, studio_server, voice_gateway, voice_problem, web_server  # noqa: E402
-from accueil.settings import Settings  # noqa: E402
 from accueil.supervision import Supervisor  # noqa: E402
 from accueil.training import train_if_needed  # noqa: E402
+from core.settings import Settings  # noqa: E402
 from kb_sync.sources import configured_source  # noqa: E402
 from kb_sync.sync import sync  # noqa: E402
 from voice_gateway.caller import WebSocketCaller  # noqa: E402

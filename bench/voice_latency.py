@@ -39,8 +39,8 @@ import requests  # noqa: E402
 from support import free_port, percentile  # noqa: E402  (bench/support.py)
 
 from accueil.servers import action_server, rasa_server, running, voice_gateway, voice_problem  # noqa: E402
-from accueil.settings import Settings, connect_host  # noqa: E402
 from accueil.training import train_if_needed  # noqa: E402
+from core.settings import Settings, connect_host  # noqa: E402
 from kb_sync.sources import configured_source  # noqa: E402
 from kb_sync.sync import sync  # noqa: E402
 from voice_gateway.caller import WebSocketCaller  # noqa: E402

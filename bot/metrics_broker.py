@@ -3,7 +3,7 @@
 Configured by `accueil.rasa_endpoints` (`event_broker: type: bot.metrics_broker.MetricsBroker`).
 Rasa publishes every new event of a conversation when it saves it, once per message handled.
 Counted by channel (`rest`/`socketio` = web, `voice`), with the definitions of the analytics
-(`accueil.dialogue_names`): messages (user events), fallbacks (the intent `nlu_fallback`, or the
+(`core.dialogue_names`): messages (user events), fallbacks (the intent `nlu_fallback`, or the
 fallback suggestions ran; once per message), handovers (`action_transfer`, `action_save_callback`),
 emergencies (the `emergency` intent), and the response time of each message: from its user event
 (stamped once the NLU has understood it) to the next `action_listen` of the conversation.
@@ -19,8 +19,8 @@ from typing import Any, Optional
 
 from rasa.core.brokers.broker import EventBroker
 
-from accueil import metrics
-from accueil.dialogue_names import (
+from core import metrics
+from core.dialogue_names import (
     CALLBACK_ACTION,
     CHANNELS,
     EMERGENCY_INTENT,

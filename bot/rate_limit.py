@@ -17,7 +17,7 @@ import time
 from collections import OrderedDict
 from typing import Callable, Iterable, Optional
 
-from accueil.settings import Settings
+from core.settings import Settings
 
 TOO_MANY = (
     "Vous avez envoyé beaucoup de messages en peu de temps : celui-ci n'a pas été transmis. "

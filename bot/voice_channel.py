@@ -9,7 +9,7 @@ word their answers for the phone.
 Only the voice gateway may use it: it is the one that knows the caller's
 number (from the telephone network), and the actions recall that number's
 contact history. A request without the gateway's secret
-(`accueil.secret_files.voice_webhook_secret`) gets a 403; the metadata of the
+(`core.secret_files.voice_webhook_secret`) gets a 403; the metadata of the
 message is made here, from the `caller` of an authenticated request only.
 """
 
@@ -24,9 +24,9 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from accueil.secret_files import voice_webhook_secret
-from accueil.settings import get_settings
 from bot.web_channels import WebCollectingOutput, read_message, refuse_too_long
+from core.secret_files import voice_webhook_secret
+from core.settings import get_settings
 
 MAX_CALLER_LENGTH = 255  # a SIP URI
 FORBIDDEN = "Ce point d'accès est réservé à la passerelle téléphonique."

@@ -50,8 +50,8 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from accueil.settings import get_settings
 from bot.rate_limit import WebRateLimit, too_many
+from core.settings import get_settings
 
 logger = logging.getLogger(__name__)
 

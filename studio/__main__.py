@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from waitress import serve
 
-from accueil.logs import configure as configure_logging
-from accueil.settings import get_settings
+from core.logs import configure as configure_logging
+from core.settings import get_settings
 from studio.app import create_app
 
 

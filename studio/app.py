@@ -13,8 +13,8 @@ from flask import Flask, abort, redirect, render_template, request, session, url
 from flask_login import LoginManager, current_user
 from flask_wtf.csrf import CSRFError, CSRFProtect
 
-from accueil.secret_files import generated_secret
-from accueil.settings import Settings
+from core.secret_files import generated_secret
+from core.settings import Settings
 from studio.auth import SESSION_EPOCH_KEY
 from studio.db import init_db, session_scope
 from studio.jobs import mark_interrupted

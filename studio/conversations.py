@@ -29,9 +29,9 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Column, Float, Integer, MetaData, String, Table, Text, create_engine, func, inspect, select
 from sqlalchemy.engine import Engine, make_url
 
-from accueil.dialogue_names import FALLBACK_ACTION, FALLBACK_INTENT, FEEDBACK_RESPONSE, HUMAN_INTENT, SESSION_START_ACTION
-from accueil.settings import Settings
-from studio.masking import mask_personal_data
+from core.dialogue_names import FALLBACK_ACTION, FALLBACK_INTENT, FEEDBACK_RESPONSE, HUMAN_INTENT, SESSION_START_ACTION
+from core.masking import mask_personal_data
+from core.settings import Settings
 
 FEEDBACK_QUESTION = "Cette réponse vous a-t-elle aidé"
 DENY_INTENT = "deny"

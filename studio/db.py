@@ -11,7 +11,7 @@ from sqlalchemy import inspect, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, declarative_base
 
-from accueil.settings import Settings
+from core.settings import Settings
 from kb_sync.db import get_engine, session_factory
 
 Base = declarative_base()

@@ -29,8 +29,8 @@ from typing import Sequence
 
 import numpy as np
 
+from core.masking import LABELS
 from studio.conversations import FlaggedMessage
-from studio.masking import LABELS
 
 SPACY_MODEL = "fr_core_news_md"
 SIMILARITY_THRESHOLD = 0.80
@@ -183,7 +183,7 @@ def _tune() -> None:  # pragma: no cover - a tuning aid, run by hand
 
     from rasa.shared.nlu.training_data.loading import load_data
 
-    from accueil.settings import get_settings
+    from core.settings import get_settings
 
     examples = load_data(str(get_settings().nlu_holdout_dir)).intent_examples
     messages = [

@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import Column, DateTime, Integer, MetaData, String, Table, Text, inspect, select
 
-from accueil.settings import Settings
+from core.settings import Settings
 from kb_sync.db import get_engine
 
 _metadata = MetaData()

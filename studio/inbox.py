@@ -16,7 +16,7 @@ from typing import Sequence
 
 from sqlalchemy import Column, DateTime, Integer, String, Text, select
 
-from accueil.settings import Settings
+from core.settings import Settings
 from studio.conversations import FlaggedMessage, flagged_messages
 from studio.db import Base, session_scope
 from studio.grouping import MessageGroup, group_messages

@@ -21,8 +21,8 @@ from typing import Callable
 
 from sqlalchemy import JSON, Column, DateTime, Integer, String, Text, select
 
-from accueil.logs import content_logged, mask, open_private, private_dir
-from accueil.settings import Settings
+from core.logs import content_logged, mask, open_private, private_dir
+from core.settings import Settings
 from studio.db import Base, session_scope
 
 logger = logging.getLogger(__name__)

@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import inspect, select
 
-from accueil.settings import Settings
+from core.settings import Settings
 from kb_sync.content import KnowledgeBaseContent
 from kb_sync.db import get_engine, session_factory
 from kb_sync.errors import ContentInvalid

@@ -1,4 +1,4 @@
-"""`GET /metrics`: Accueil's Prometheus metrics, every process added up (`accueil.metrics`).
+"""`GET /metrics`: Accueil's Prometheus metrics, every process added up (`core.metrics`).
 
 Outside the login (Prometheus has no account), but never open: the request must carry
 `Authorization: Bearer <token>`, the token being `ACCUEIL_METRICS_TOKEN` or, when unset, a random
@@ -12,9 +12,9 @@ import hmac
 from flask import Response, request
 from prometheus_client import CONTENT_TYPE_LATEST
 
-from accueil.metrics import render
-from accueil.secret_files import metrics_token
-from accueil.settings import Settings
+from core.metrics import render
+from core.secret_files import metrics_token
+from core.settings import Settings
 
 
 def authorised(settings: Settings) -> bool:

@@ -40,10 +40,10 @@ from ruamel.yaml.scalarstring import DoubleQuotedScalarString, LiteralScalarStri
 from ruamel.yaml.tokens import CommentToken
 from ruamel.yaml.util import load_yaml_guess_indent
 
-from accueil.settings import Settings
+from core.masking import mask_personal_data
+from core.settings import Settings
 from studio.files import write_atomically
 from studio.grouping import normalise
-from studio.masking import mask_personal_data
 
 NEAR_RATIO = 0.9
 MAX_EXAMPLE_LENGTH = 1000  # a patient message can be that long (settings.max_message_length)

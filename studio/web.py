@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import current_app
 
-from accueil.settings import Settings
+from core.settings import Settings
 
 
 def current_settings() -> Settings:

@@ -14,7 +14,7 @@ import pytest
 
 os.environ["RASA_TELEMETRY_ENABLED"] = "false"
 
-from accueil.settings import PROJECT_ROOT, Settings, get_settings  # noqa: E402
+from core.settings import PROJECT_ROOT, Settings, get_settings  # noqa: E402
 from kb_sync.sources import FolderSource  # noqa: E402
 from kb_sync.sync import sync  # noqa: E402
 
@@ -200,8 +200,8 @@ def trained_model(e2e_settings: Settings) -> Path:
 @pytest.fixture(scope="session")
 def rasa_url(e2e_settings: Settings, trained_model: Path):
     """Action server and Rasa server running on free ports against a fresh demo knowledge base."""
-    from accueil.metrics import reset
     from accueil.servers import action_server, rasa_server, running
+    from core.metrics import reset
 
     sync(FolderSource(DEMO_SOURCE), e2e_settings.db_url)
     reset(e2e_settings.metrics_dir)  # the session's Prometheus metrics, as `accueil run` starts them

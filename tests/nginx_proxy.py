@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Iterator
 
 from accueil.reverse_proxy import render_nginx
-from accueil.settings import Settings
+from core.settings import Settings
 from tests.certificates import self_signed_certificate
 
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"

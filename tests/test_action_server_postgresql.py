@@ -8,7 +8,7 @@ from pathlib import Path
 import requests
 
 from accueil.servers import action_server, running
-from accueil.settings import Settings
+from core.settings import Settings
 from kb_sync.sources import FolderSource
 from kb_sync.sync import sync
 from tests.conftest import DEMO_SOURCE, free_port

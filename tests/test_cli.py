@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from accueil import cli
-from accueil.settings import PROJECT_ROOT, Settings
 from accueil.training import fingerprint, model_path, train_if_needed
 from actions.kb_repository import KnowledgeBase
+from core.settings import PROJECT_ROOT, Settings
 from tests.conftest import DEMO_SOURCE
 
 

@@ -9,13 +9,13 @@ import pytest
 from rasa_sdk.events import SlotSet
 from sqlalchemy import select
 
-from accueil.pseudonyms import phone_pseudonym, sender_pseudonym
-from accueil.settings import get_settings
 from actions import contacts, records
 from actions.articles import ActionAnswerArticle
 from actions.call_reasons import CALL_REASONS
 from actions.conversation import ActionGreet
 from actions.handover import ActionHandover, ActionSaveCallback
+from core.pseudonyms import phone_pseudonym, sender_pseudonym
+from core.settings import get_settings
 from kb_sync.db import session_factory
 from kb_sync.sources import FolderSource
 from kb_sync.sync import sync

@@ -15,7 +15,7 @@ from accueil.data_checks import (
     run_checks,
 )
 from accueil.deployment import rasa_validate_problems
-from accueil.settings import PROJECT_ROOT, Settings
+from core.settings import PROJECT_ROOT, Settings
 
 RASA_OUTPUT = Path(__file__).parent / "rasa_output"
 

@@ -1,4 +1,4 @@
-"""The database away (accueil/degraded.py, actions/base.py): a SQLite file locked for long, PostgreSQL cut by a
+"""The database away (core/degraded.py, actions/base.py): a SQLite file locked for long, PostgreSQL cut by a
 TCP proxy (the machine's PostgreSQL server keeps running). The actions answer the polite French message with the
 switchboard's number, never confirm a callback request that is not in its table, recover without a restart; a
 knowledge-base sync cut in the middle leaves the previous version whole."""
@@ -19,11 +19,12 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 
-from accueil import degraded
+from accueil import action_guard
 from accueil.servers import action_server, running
-from accueil.settings import Settings, get_settings
 from actions import base, records
 from actions.visiting_hours import ActionVisitingHours
+from core import degraded
+from core.settings import Settings, get_settings
 from kb_sync.db import session_factory
 from kb_sync.models import KbVersion, OpeningHours, Place
 from kb_sync.sources import FolderSource
@@ -73,7 +74,7 @@ def test_without_the_knowledge_base_the_number_comes_from_the_setting(use_db, mo
     monkeypatch.setattr(base, "SWITCHBOARD", {})
     messages, _ = run(ActionVisitingHours(), tracker(user("visites", "ask_visiting_hours")))
     assert "01 23 45 67 89" in messages[0]["text"]
-    assert degraded.switchboard_phone(get_settings()) == "01 23 45 67 89"
+    assert action_guard.switchboard_phone(get_settings()) == "01 23 45 67 89"
 
 
 def post_action(url: str, action: str, text: str, intent: str, slots: dict | None = None, channel: str = "rest") -> dict:

@@ -17,7 +17,6 @@ import pytest
 from accueil import deployment, rasa_api
 from accueil.evaluation import Evaluation
 from accueil.gate import EmergencyMiss, ModelFigures
-from accueil.settings import PROJECT_ROOT, Settings
 from accueil.training import (
     FINETUNED_SUFFIX,
     TrainingProgress,
@@ -33,6 +32,7 @@ from accueil.training import (
     training_signature,
     write_signature,
 )
+from core.settings import PROJECT_ROOT, Settings
 from tests.conftest import free_port
 
 RASA_OUTPUT = Path(__file__).parent / "rasa_output"
@@ -384,7 +384,7 @@ def test_progress_bars_stay_out_of_the_log() -> None:
 @pytest.fixture
 def cli_settings(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Settings:
     """The `accueil` command on the test's settings."""
-    from accueil.settings import get_settings
+    from core.settings import get_settings
 
     for name, value in settings.as_environment().items():
         monkeypatch.setenv(name, value)

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from accueil.settings import PROJECT_ROOT
+from core.settings import PROJECT_ROOT
 
 STORIES = PROJECT_ROOT / "tests" / "stories"
 

@@ -19,7 +19,7 @@ from urllib3.util import parse_url
 from accueil.public_door import PUBLIC_PATHS, split_arguments
 from accueil.reverse_proxy import render_nginx
 from accueil.servers import rasa_server, running, web_server
-from accueil.settings import Settings
+from core.settings import Settings
 from tests.conftest import free_port
 from tests.nginx_proxy import running_nginx
 

@@ -14,11 +14,11 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings as hypothesis_settings, strategies as st
 
-from accueil import logs
-from accueil.logs import CONTENT_WARNING, PersonalDataFilter, mask, shown
 from accueil.retention import purge
 from accueil.servers import ManagedProcess, log_options
-from accueil.settings import PROJECT_ROOT, Settings
+from core import logs
+from core.logs import CONTENT_WARNING, PersonalDataFilter, mask, shown
+from core.settings import PROJECT_ROOT, Settings
 
 NAME, PHONE, EMAIL, NIR = "Bérénice Tartempion", "06 12 34 56 78", "berenice.tartempion@example.org", "2 84 05 75 112 233 44"
 SENTENCE = f"je m'appelle {NAME}, mon numéro est {PHONE}, mail {EMAIL}, sécu {NIR}"
@@ -89,7 +89,7 @@ def test_settings_default_to_no_content_and_a_debugging_session_says_so_loudly()
     assert Settings().log_content is False
     assert Settings(log_content=True).as_environment()["ACCUEIL_LOG_CONTENT"] == "true"
     child = (
-        "import logging; from accueil.logs import configure, shown; from accueil.settings import get_settings;"
+        "import logging; from core.logs import configure, shown; from core.settings import get_settings;"
         "configure(get_settings()); logging.getLogger('x').info('heard %s', shown('06 12 34 56 78'))"
     )
     env = {**os.environ, "ACCUEIL_LOG_CONTENT": "true", "ACCUEIL_LOG_LEVEL": "INFO"}

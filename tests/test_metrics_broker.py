@@ -18,11 +18,11 @@ from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import ActionExecuted, Event, SessionStarted, UserUttered
 from rasa.utils.endpoints import read_endpoint_config
 
-from accueil import metrics
 from accueil.rasa_endpoints import write_endpoints
 from accueil.servers import ManagedProcess
-from accueil.settings import PROJECT_ROOT, Settings
 from bot.metrics_broker import MetricsBroker
+from core import metrics
+from core.settings import PROJECT_ROOT, Settings
 
 
 def samples(text: str | bytes) -> dict[tuple, float]:
@@ -164,7 +164,7 @@ def test_a_hospitals_own_event_broker_is_kept(tmp_path: Path) -> None:
 
 CHILD = """
 import sys, time
-from accueil import metrics
+from core import metrics
 m = metrics.instruments()
 m.active_calls.inc(2)
 m.calls.labels(transport="sip").inc(3)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import stat
 from pathlib import Path
 
-from accueil import metrics
-from accueil.settings import Settings
+from core import metrics
+from core.settings import Settings
 from studio.app import create_app
 from tests.test_metrics_broker import metrics_dir, samples  # noqa: F401 (the fixture)
 

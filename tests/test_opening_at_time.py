@@ -12,7 +12,8 @@ from actions.articles import ActionAnswerArticle
 from actions.french_text import noun_phrase
 from actions.kb_repository import get_knowledge_base
 from actions.office_hours import ALL_DAY, open_at
-from actions.opening_hours import ActionOpeningHours, time_verdict
+from actions.opening_at_time import time_verdict
+from actions.opening_hours import ActionOpeningHours
 from actions.time_expressions import time_asked
 from tests.action_harness import run, texts, tracker, user
 

@@ -12,9 +12,9 @@ from sqlalchemy import create_engine, text
 
 from accueil.purge_schedule import DailyPurge, _run_purge, start_daily_purge
 from accueil.retention import cutoff_for, purge
-from accueil.settings import Settings
-from tests.test_retention_erase import KEPT, PURGED, save_conversation
+from core.settings import Settings
 from tests.conftest import sqlite_settings
+from tests.test_retention_erase import KEPT, PURGED, save_conversation
 
 START = dt.datetime(2026, 11, 24, 10, 0)  # local time, naive, as settings.now() gives it
 

@@ -7,7 +7,7 @@ from collections import Counter
 
 from accueil.data_checks import check_article_rules, check_example_counts, check_held_out_never_trained, load_examples
 from accueil.deployment import rasa_validate_command, rasa_validate_problems
-from accueil.settings import PROJECT_ROOT, Settings
+from core.settings import PROJECT_ROOT, Settings
 
 
 def test_rasa_data_validate_passes() -> None:

@@ -11,8 +11,8 @@ from rasa.shared.core.events import UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 
 from accueil.rasa_endpoints import tracker_store_config, write_endpoints
-from accueil.settings import Settings
 from bot.tracker_store import JournaledSQLTrackerStore
+from core.settings import Settings
 
 
 def test_the_conversations_go_to_sqlite_by_default_and_rasa_reads_the_file(tmp_path) -> None:

@@ -14,7 +14,7 @@ import requests
 from accueil.rasa_api import new_api_token
 from accueil.rasa_launch import TOKEN_ENV, rasa_argv
 from accueil.servers import rasa_server, running, voice_gateway
-from accueil.settings import Settings
+from core.settings import Settings
 from tests.conftest import free_port
 
 DASH_TOKEN = "-" + secrets.token_urlsafe(18)  # what `secrets.token_urlsafe` gave once in 64 starts

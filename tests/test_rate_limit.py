@@ -9,8 +9,8 @@ import time
 import requests
 import socketio
 
-from accueil.settings import Settings
 from bot.rate_limit import TokenBuckets, client_address, networks, too_many
+from core.settings import Settings
 from tests.fuzz.servers import channel_server
 
 

@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from accueil import cli, deployment
 from accueil.servers import rasa_server
-from accueil.settings import Settings
+from core.settings import Settings
 from kb_sync.db import session_factory
 from kb_sync.models import KbVersion
 from kb_sync.sync import rollback

@@ -14,9 +14,10 @@ from sqlalchemy import create_engine, select, text
 
 from accueil import cli, retention
 from accueil.rasa_endpoints import tracker_store_config
-from accueil.retention import PURGES, PurgeCount, RetentionError, cutoff_for, parse_period, purge
-from accueil.settings import Settings, get_settings
+from accueil.retention import PURGES, RetentionError, cutoff_for, parse_period, purge
 from actions.records import AnswerFeedback, ContactRecord, HandoverRequest, save
+from core.purging import PurgeCount
+from core.settings import Settings, get_settings
 from studio.db import session_scope
 from studio.inbox import InboxDecision
 

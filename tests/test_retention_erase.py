@@ -15,8 +15,8 @@ from sqlalchemy import create_engine, event, text
 
 from accueil.rasa_endpoints import tracker_store_config
 from accueil.retention import cutoff_for, purge
-from accueil.settings import Settings
 from actions.records import HandoverRequest, save
+from core.settings import Settings
 
 NOW = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
 OLD, RECENT = NOW - dt.timedelta(days=120), NOW - dt.timedelta(days=1)

@@ -18,10 +18,10 @@ import pytest
 import requests
 from prometheus_client.parser import text_string_to_metric_families
 
-from accueil import metrics
 from accueil.servers import ManagedProcess, web_server
-from accueil.settings import Settings
 from accueil.supervision import RestartPolicy, Supervisor, exit_description, supervisor_log
+from core import metrics
+from core.settings import Settings
 from tests.conftest import free_port
 
 # A tiny real HTTP server: answers 200 on every path, writes its name to a file when SIGTERM stops it, and

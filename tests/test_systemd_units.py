@@ -16,7 +16,7 @@ from pathlib import Path
 import requests
 
 from accueil.service import units
-from accueil.settings import PROJECT_ROOT, Settings
+from core.settings import PROJECT_ROOT, Settings
 from tests.conftest import free_port
 
 

@@ -22,8 +22,8 @@ from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import ActionExecuted, BotUttered, SessionStarted, UserUttered
 
 from accueil.rasa_endpoints import JOURNAL_FILE, write_endpoints
-from accueil.settings import Settings
 from bot.tracker_store import JournaledSQLTrackerStore
+from core.settings import Settings
 from tests.conftest import free_port, sqlite_settings
 from tests.faults.tcp_proxy import TcpProxy
 

@@ -13,8 +13,8 @@ import sys
 
 import pytest
 
-from accueil.settings import Settings
 from accueil.voice_vocabulary import write_phrase_list
+from core.settings import Settings
 from tests.conftest import free_port
 from voice_gateway import messages
 from voice_gateway.call import CallBehaviour, Engines, run_call

@@ -170,7 +170,7 @@ def test_an_archive_with_paths_leaving_its_folder_is_refused(tmp_path: Path) -> 
 
 def test_models_command(tmp_path: Path, monkeypatch, capsys) -> None:
     from accueil import cli
-    from accueil.settings import get_settings
+    from core.settings import get_settings
 
     monkeypatch.setenv("ACCUEIL_MODELS_DIR", str(tmp_path / "models"))
     get_settings.cache_clear()

@@ -8,8 +8,8 @@ import pytest
 import requests
 from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
 
-from accueil.settings import Settings
 from bot.web_channels import WebCollectingOutput, WebSocketOutput, refuse_too_long
+from core.settings import Settings
 
 
 class FakeSio:

@@ -7,8 +7,8 @@ import asyncio
 import sys
 from pathlib import Path
 
-from accueil.logs import configure as configure_logging
-from accueil.settings import get_settings
+from core.logs import configure as configure_logging
+from core.settings import get_settings
 from voice_gateway.models import ModelError
 
 

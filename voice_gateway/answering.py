@@ -13,8 +13,8 @@ import logging
 import time
 from typing import Any
 
-from accueil.logs import shown
-from accueil.metrics import count_error
+from core.logs import shown
+from core.metrics import count_error
 from voice_gateway import messages
 from voice_gateway.call import CallContext
 from voice_gateway.dialogue import DialogueError
@@ -57,7 +57,7 @@ class DialogueProcessor(FrameProcessor):
     async def process_frame(self, frame: Frame) -> None:
         if isinstance(frame, StartFrame):
             await self._ask("/greet", frame)
-        elif isinstance(frame, TranscriptFrame) and frame.final:
+        elif isinstance(frame, TranscriptFrame):
             self.ctx.silences = 0
             self.ctx.turn += 1
             await self._ask(frame.text, frame)

@@ -8,7 +8,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Callable, Optional
 
-from accueil.logs import shown
+from core.logs import shown
 from voice_gateway.dialogue import Dialogue
 from voice_gateway.frames import Frame, HangUpFrame, StartFrame
 from voice_gateway.pipeline import Pipeline

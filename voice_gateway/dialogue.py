@@ -1,7 +1,7 @@
 """The dialogue: Rasa's `voice` REST channel, asked with the call's id as the sender.
 
 The gateway reaches Rasa only through its HTTP API, as the web widget does. The voice webhook
-answers only requests carrying its secret (`accueil.secret_files.voice_webhook_secret`), sent as
+answers only requests carrying its secret (`core.secret_files.voice_webhook_secret`), sent as
 `Authorization: Bearer SECRET`: nobody else may speak for a caller and give his number.
 """
 

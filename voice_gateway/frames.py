@@ -72,11 +72,6 @@ class AudioInFrame(DataFrame):
 
 
 @dataclass
-class SpeechStartedFrame(DataFrame):
-    """The caller started an utterance (voice activity)."""
-
-
-@dataclass
 class SpeechStoppedFrame(DataFrame):
     """End of turn: the caller stopped talking. `at` is the monotonic time of the last voiced frame."""
 
@@ -85,10 +80,9 @@ class SpeechStoppedFrame(DataFrame):
 
 @dataclass
 class TranscriptFrame(DataFrame):
-    """What the recogniser heard; `final` closes the utterance."""
+    """What the recogniser heard: one utterance of the caller."""
 
     text: str
-    final: bool = True
     end_of_speech: float = 0.0
     recognised_at: float = 0.0
 
@@ -101,15 +95,6 @@ class BotTextFrame(DataFrame):
     slow: bool = False
     then_hang_up: bool = False
     turn: int = 0
-
-
-@dataclass
-class AudioOutFrame(DataFrame):
-    """Synthesised audio for the caller (16 kHz PCM16), one sentence at a time."""
-
-    pcm: bytes
-    turn: int = 0
-    last: bool = False
 
 
 @dataclass

@@ -14,9 +14,9 @@ import signal
 from pathlib import Path
 from typing import Optional
 
-from accueil import metrics
-from accueil.secret_files import voice_webhook_secret
-from accueil.settings import Settings
+from core import metrics
+from core.secret_files import voice_webhook_secret
+from core.settings import Settings
 from voice_gateway.call import CallBehaviour, Engines, run_call
 from voice_gateway.dialogue import RasaDialogue
 from voice_gateway.models import piper_voice_file, vosk_model_dir

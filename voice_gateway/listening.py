@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import time
 
-from accueil.logs import shown
+from core.logs import shown
 from voice_gateway.call import CallContext
 from voice_gateway.frames import AudioInFrame, Frame, SpeechStoppedFrame, TranscriptFrame
 from voice_gateway.pipeline import FrameProcessor
@@ -29,6 +29,6 @@ class Listener(FrameProcessor):
             logger.info("call %s: heard %s", self.ctx.call_id, shown(text))
             self.ctx.connection.notify({"type": "heard", "text": text})
             if text:
-                await self.push_frame(TranscriptFrame(text, final=True, end_of_speech=frame.at, recognised_at=time.monotonic()))
+                await self.push_frame(TranscriptFrame(text, end_of_speech=frame.at, recognised_at=time.monotonic()))
         else:
             await self.push_frame(frame)

@@ -4,7 +4,7 @@ Each processor does one thing with the frames it gets and pushes frames on
 to the next one. Data frames wait in the processor's queue and are handled
 in order by its own task; system frames (start, interruption, DTMF, hang-up)
 skip the queue. An interruption drops the queued frames of the bot's turn
-(bot text, synthesised audio, transfers), so barge-in stays simple. A
+(bot text, transfers), so barge-in stays simple. A
 processor that falls behind the caller's audio (more than MAX_QUEUED_AUDIO
 frames waiting) drops the newest audio rather than let its queue grow.
 """
@@ -15,14 +15,14 @@ import asyncio
 import logging
 from typing import Iterable, Optional
 
-from accueil.metrics import count_error
+from core.metrics import count_error
 from voice_gateway.frames import (
-    AudioInFrame, AudioOutFrame, BotTextFrame, DataFrame, Frame, InterruptionFrame, SystemFrame, TransferFrame,
+    AudioInFrame, BotTextFrame, DataFrame, Frame, InterruptionFrame, SystemFrame, TransferFrame,
 )
 
 logger = logging.getLogger(__name__)
 
-BOT_TURN_FRAMES = (BotTextFrame, AudioOutFrame, TransferFrame)
+BOT_TURN_FRAMES = (BotTextFrame, TransferFrame)
 MAX_QUEUED_AUDIO = 500  # 10 s of the caller's audio
 
 

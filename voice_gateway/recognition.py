@@ -33,10 +33,6 @@ class StreamingRecognizer(ABC):
         """Feed 16 kHz PCM16 audio."""
 
     @abstractmethod
-    async def partial(self) -> str:
-        """What has been heard so far in this utterance."""
-
-    @abstractmethod
     async def final(self) -> str:
         """Close the utterance and return its transcript; the recogniser is ready for the next one."""
 
@@ -113,10 +109,6 @@ class VoskRecognizer(StreamingRecognizer):
 
     async def accept(self, pcm: bytes) -> None:
         await self._run(self._accept, pcm)
-
-    async def partial(self) -> str:
-        partial = json.loads(await self._run(self._rec.PartialResult)).get("partial", "")
-        return " ".join([*self._heard, partial]).strip()
 
     async def final(self) -> str:
         last = json.loads(await self._run(self._rec.FinalResult)).get("text", "")

@@ -44,7 +44,7 @@ from typing import Callable, Optional, Sequence
 
 import pjsua2 as pj
 
-from accueil.logs import private_file, rotate, shown
+from core.logs import private_file, rotate, shown
 from voice_gateway.frames import FRAME_BYTES, FRAME_MS, SAMPLE_RATE, AudioInFrame, DTMFFrame, Frame, HangUpFrame
 from voice_gateway.transport import SILENCE, CallConnection, CallHandler
 

@@ -14,8 +14,8 @@ import logging
 import time
 from typing import Optional
 
-from accueil.logs import shown
-from accueil.metrics import count_error, instruments
+from core.logs import shown
+from core.metrics import count_error, instruments
 from voice_gateway.call import CallContext, TurnTimes
 from voice_gateway.frames import BotTextFrame, Frame, InterruptionFrame
 from voice_gateway.pipeline import FrameProcessor

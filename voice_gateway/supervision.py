@@ -13,7 +13,7 @@ import asyncio
 import logging
 import time
 
-from accueil.metrics import count_error
+from core.metrics import count_error
 from voice_gateway import messages
 from voice_gateway.call import CallContext
 from voice_gateway.dialogue import DialogueError

@@ -20,7 +20,6 @@ from voice_gateway.frames import (
     AudioInFrame,
     Frame,
     InterruptionFrame,
-    SpeechStartedFrame,
     SpeechStoppedFrame,
 )
 from voice_gateway.pipeline import FrameProcessor
@@ -78,7 +77,6 @@ class TurnDetector(FrameProcessor):
             self.ctx.turn += 1
             self.ctx.connection.playout.clear()
             await self.push_frame(InterruptionFrame())
-        await self.push_frame(SpeechStartedFrame())
         for pcm in self.pre_roll:
             await self.push_frame(AudioInFrame(pcm))
         self.pre_roll.clear()

@@ -25,8 +25,8 @@ from sanic.exceptions import NotFound
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from accueil.logs import configure as configure_logging
-from accueil.settings import Settings, get_settings
+from core.logs import configure as configure_logging
+from core.settings import Settings, get_settings
 
 WEB_DIR = Path(__file__).resolve().parent
 DIST_DIR = WEB_DIR / "dist"

@@ -21,7 +21,7 @@ def run_migrations_online() -> None:
         return
     url = context.config.get_main_option("sqlalchemy.url")
     if not url:
-        from accueil.settings import get_settings
+        from core.settings import get_settings
 
         url = get_settings().db_url
     with get_engine(url).connect() as connection:

@@ -16,7 +16,7 @@ from kb_sync.sources.http_json import DEFAULT_MAX_BYTES, DEFAULT_TIMEOUT, MB, Ht
 from kb_sync.sources.spreadsheet import SpreadsheetSource, export_folder_to_spreadsheet
 
 if TYPE_CHECKING:
-    from accueil.settings import Settings
+    from core.settings import Settings
 
 __all__ = [
     "Source", "FolderSource", "HttpJsonSource", "SpreadsheetSource", "export_folder_to_spreadsheet", "open_source",

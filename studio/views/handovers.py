@@ -11,8 +11,8 @@ from dataclasses import replace
 
 from flask import Blueprint, render_template, request
 
+from core.masking import mask_personal_data
 from studio.handovers import handover_requests, services
-from studio.masking import mask_personal_data
 from studio.web import current_settings
 
 bp = Blueprint("handovers", __name__, url_prefix="/rappels")

@@ -14,7 +14,7 @@ from flask_login import current_user
 
 from accueil import deployment
 from accueil.gate import FIGURE_LABELS, gate, points
-from accueil.settings import Settings
+from core.settings import Settings
 from studio import jobs
 from studio.audit import audit, record
 from studio.db import session_scope

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from accueil.settings import Settings
 from analytics.indicators import NO_REASON, Irritant, indicators
 from analytics.projection import project
+from core.settings import Settings
 from tests.analytics.scenario import write_traffic
 from tests.conftest import sqlite_settings
 

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import yaml
 
-from accueil.settings import PROJECT_ROOT
 from analytics.labels import reason_label
+from core.settings import PROJECT_ROOT
 
 
 def domain_intents() -> set[str]:

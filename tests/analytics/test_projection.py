@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import MetaData, create_engine, func, select, text
 
-from accueil.pseudonyms import phone_pseudonym, sender_pseudonym
-from accueil.settings import Settings
 from analytics.projection import EVENTS, ProjectionReport, project, projected_up_to
 from analytics.tables import Conversation, Turn
+from core.pseudonyms import phone_pseudonym, sender_pseudonym
+from core.settings import Settings
 from kb_sync.db import session_factory
 from tests.analytics.scenario import CALLBACK_PHONE, PHONE, SENDERS, TEXTS, write_traffic
 from tests.analytics.tracker_data import action, answered, at, feedback, save, session_start, user

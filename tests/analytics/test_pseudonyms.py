@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from accueil.pseudonyms import analytics_secret, normalise_phone, phone_pseudonym, sender_pseudonym
-from accueil.settings import Settings
+from core.pseudonyms import analytics_secret, normalise_phone, phone_pseudonym, sender_pseudonym
+from core.settings import Settings
 
 
 @pytest.mark.parametrize(

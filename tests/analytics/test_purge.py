@@ -9,9 +9,9 @@ import pytest
 from sqlalchemy import func, select
 
 from accueil.retention import purge
-from accueil.settings import Settings
 from analytics.projection import project
 from analytics.tables import Conversation, Turn
+from core.settings import Settings
 from kb_sync.db import session_factory
 from tests.analytics.scenario import write_traffic
 

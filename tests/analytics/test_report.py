@@ -12,10 +12,10 @@ from pathlib import Path
 import pytest
 
 from accueil import cli
-from accueil.settings import Settings, get_settings
 from analytics.indicators import indicators
 from analytics.projection import project
 from analytics.report import PeriodError, report_csv, report_html, report_period
+from core.settings import Settings, get_settings
 from tests.analytics.scenario import CALLBACK_PHONE, SENDERS, write_traffic
 
 NOVEMBER = (dt.datetime(2026, 11, 1), dt.datetime(2026, 12, 1))

@@ -1,4 +1,4 @@
-"""End to end: the action server stops in the middle of conversations, then comes back (accueil/degraded.py).
+"""End to end: the action server stops in the middle of conversations, then comes back (accueil/action_guard.py).
 
 A Rasa server of this module's own (the session's model, free ports, its own knowledge base and conversation
 store) and an action server the test stops and starts again, as a crash and a restart would.
@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import pytest
 
-from accueil.secret_files import voice_webhook_secret
 from accueil.servers import action_server, rasa_server, running, wait_until_ready
-from accueil.settings import Settings
 from actions import records
+from core.secret_files import voice_webhook_secret
+from core.settings import Settings
 from kb_sync.sources import FolderSource
 from kb_sync.sync import sync
 from tests.conftest import DEMO_SOURCE, free_port

@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 
 from accueil.conversations import CLOCK, TARGET_SUCCESS, load, rest_asker, run_all, write_report
-from accueil.settings import PROJECT_ROOT
+from core.settings import PROJECT_ROOT
 from tests.conftest import E2E_CLOCK
 
 pytestmark = pytest.mark.e2e

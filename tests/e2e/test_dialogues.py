@@ -13,8 +13,8 @@ import pytest
 import requests
 from sqlalchemy import select
 
-from accueil.secret_files import voice_webhook_secret
 from actions import records
+from core.secret_files import voice_webhook_secret
 from kb_sync.db import session_factory
 from tests.e2e.test_rest_questions import answer_text, ask, contains
 

@@ -14,7 +14,7 @@ import pytest
 import requests
 
 from accueil.retention import PURGES, _purge_logs, purge
-from accueil.settings import Settings
+from core.settings import Settings
 from tests.voice.sip_clients import SCENARIOS, Sipp
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(300)]

@@ -27,7 +27,7 @@ class Metrics:
     """Reads /metrics and says what changed since the last `mark`."""
 
     def __init__(self, settings) -> None:
-        from accueil.secret_files import metrics_token
+        from core.secret_files import metrics_token
 
         self.client = create_app(settings).test_client()
         self.headers = {"Authorization": f"Bearer {metrics_token(settings)}"}

@@ -16,7 +16,7 @@ import pytest
 import requests
 from sqlalchemy import create_engine, text
 
-from accueil.settings import Settings
+from core.settings import Settings
 from tests.voice.sip_clients import Baresip, Sipp, espeak_wav, read_wav, rms
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(300)]

@@ -16,7 +16,7 @@ import pytest
 import requests
 
 from accueil import deployment
-from accueil.settings import PROJECT_ROOT, Settings
+from core.settings import PROJECT_ROOT, Settings
 from tests.conftest import free_port
 
 pytestmark = pytest.mark.e2e

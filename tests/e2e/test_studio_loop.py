@@ -20,7 +20,7 @@ import requests
 from playwright.sync_api import Browser, Page, expect
 
 from accueil.rasa_api import loaded_model
-from accueil.settings import PROJECT_ROOT
+from core.settings import PROJECT_ROOT
 from studio.accounts import create_user
 from studio.db import session_scope
 from tests.conftest import free_port

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from accueil.settings import Settings
+from core.settings import Settings
 from voice_gateway import messages
 from voice_gateway.caller import WebSocketCaller, rms
 
@@ -151,7 +151,7 @@ def test_a_caller_hanging_up_mid_sentence_leaves_the_gateway_working(voice_url, 
 
 def test_the_callback_request_can_be_started_through_rasas_api(e2e_settings, rasa_url):
     """What the gateway does when a transfer fails: Rasa's API runs the callback form, which asks for the name."""
-    from accueil.secret_files import voice_webhook_secret
+    from core.secret_files import voice_webhook_secret
     from voice_gateway.dialogue import RasaDialogue
 
     async def start_form():

@@ -13,7 +13,7 @@ import asyncio
 import pytest
 
 from accueil.servers import running, voice_gateway, voice_problem
-from accueil.settings import Settings, get_settings
+from core.settings import Settings, get_settings
 from tests.conftest import free_port, free_port_run
 from tests.e2e.test_voice_calls import french_speech
 from voice_gateway.caller import WebSocketCaller

@@ -15,8 +15,8 @@ from urllib.parse import urlsplit
 import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
-from accueil.settings import PROJECT_ROOT
 from actions import records
+from core.settings import PROJECT_ROOT
 from tests.e2e.test_dialogues import stored
 from tests.e2e.test_rest_questions import contains
 

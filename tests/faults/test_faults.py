@@ -32,8 +32,8 @@ import pytest
 import requests
 from sqlalchemy.engine import make_url
 
-from accueil.settings import PROJECT_ROOT, Settings
 from accueil.supervision import Supervisor
+from core.settings import PROJECT_ROOT, Settings
 from kb_sync.sources import FolderSource
 from kb_sync.sync import sync
 from tests.conftest import DEMO_SOURCE, PG_ADMIN_URL, free_port, free_port_run
@@ -111,8 +111,8 @@ def var_tmpfs(tmp_path_factory: pytest.TempPathFactory):
 @pytest.fixture(scope="module")
 def stack(e2e_settings: Settings, trained_model: Path, databases, var_tmpfs: Path, tmp_path_factory: pytest.TempPathFactory):
     """Every server `accueil run` starts (two voice gateway processes on the test models), under its supervisor."""
-    from accueil.metrics import reset
     from accueil.servers import action_server, rasa_server, studio_server, voice_gateway, web_server
+    from core.metrics import reset
 
     (kb_url, _), (conv_url, _) = databases
     settings = e2e_settings.copy(

@@ -15,9 +15,9 @@ from unittest import mock
 from rasa.core.channels.channel import UserMessage, register
 from sanic import Sanic
 
-from accueil.settings import Settings
 from bot.voice_channel import VoiceInput
 from bot.web_channels import WebRestInput, WebSocketInput
+from core.settings import Settings
 from tests.conftest import free_port
 
 SECRET = "le-secret-de-la-passerelle"

@@ -16,7 +16,7 @@ import websockets
 from hypothesis import HealthCheck, given, settings, strategies as st
 from websockets.exceptions import ConnectionClosed
 
-from accueil.settings import Settings
+from core.settings import Settings
 from tests.conftest import free_port
 from tests.fuzz.servers import in_thread
 from voice_gateway import call as call_module, messages

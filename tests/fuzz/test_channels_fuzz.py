@@ -14,8 +14,8 @@ import requests
 import socketio
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from accueil.settings import Settings
 from bot.web_channels import is_unicode
+from core.settings import Settings
 from tests.fuzz.servers import SECRET, channel_server
 
 # No rate limit here (tests/test_rate_limit.py tests it): Hypothesis repeats its simplest senders many times.

@@ -15,7 +15,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 from sqlalchemy import func, select
 
-from accueil.settings import Settings
+from core.settings import Settings
 from studio.accounts import User, create_user
 from studio.app import create_app
 from studio.audit import AuditEntry

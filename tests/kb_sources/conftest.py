@@ -12,7 +12,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from accueil.settings import PROJECT_ROOT
+from core.settings import PROJECT_ROOT
 from kb_sync.content import KnowledgeBaseContent
 from kb_sync.sources import FolderSource
 from tests.certificates import self_signed_certificate

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from accueil.settings import Settings
+from core.settings import Settings
 from kb_sync.errors import ContentInvalid
 from kb_sync.sources import configured_source
 from kb_sync.sources.http_json import MB, HttpJsonSource

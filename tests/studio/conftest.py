@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from accueil.settings import PROJECT_ROOT, Settings
+from core.settings import PROJECT_ROOT, Settings
 from studio.accounts import create_user
 from studio.app import create_app
 from studio.db import session_scope

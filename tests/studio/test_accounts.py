@@ -144,7 +144,7 @@ def test_usernames_and_roles_are_validated(studio_app, studio_settings) -> None:
 
 def test_accounts_and_audit_on_postgresql(pg_url: str, tmp_path) -> None:
     """The studio's tables live in the knowledge base's database, PostgreSQL in production."""
-    from accueil.settings import Settings
+    from core.settings import Settings
     from studio.audit import recent, record
 
     settings = Settings(db_url=pg_url, var_dir=tmp_path)

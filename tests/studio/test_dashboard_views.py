@@ -10,7 +10,7 @@ import re
 
 import pytest
 
-from accueil.settings import Settings
+from core.settings import Settings
 from tests.analytics.scenario import CALLBACK_PHONE, write_traffic
 
 NOVEMBER = "du=2026-11-01&au=2026-11-30"

@@ -8,8 +8,8 @@ import re
 
 import pytest
 
-from accueil.settings import Settings
 from actions.records import HandoverRequest, save
+from core.settings import Settings
 
 NOW = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None, microsecond=0)
 

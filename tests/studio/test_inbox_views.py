@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from accueil.settings import Settings
+from core.settings import Settings
 from studio.audit import AuditEntry
 from studio.db import session_scope
 from studio.inbox import InboxDecision

@@ -7,7 +7,7 @@ import re
 
 from sqlalchemy import select
 
-from accueil.settings import Settings
+from core.settings import Settings
 from studio.audit import AuditEntry
 from studio.db import session_scope
 from tests.studio.conftest import csrf_from

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from accueil.settings import Settings
 from actions.kb_repository import KnowledgeBase
+from core.settings import Settings
 from kb_sync.sources import FolderSource, export_folder_to_spreadsheet
 from studio.article_sources import ArticleEdit, find_article, list_articles, render_edit
 from studio.knowledge import (

@@ -6,7 +6,7 @@ import html as html_module
 import re
 from pathlib import Path
 
-from accueil.settings import Settings
+from core.settings import Settings
 from kb_sync.sources import FolderSource, export_folder_to_spreadsheet
 from studio.app import create_app
 from studio.audit import recent

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from accueil.settings import PROJECT_ROOT, Settings
+from core.settings import PROJECT_ROOT, Settings
 from studio import nlu_files
 from studio.nlu_files import (
     DuplicateExample,

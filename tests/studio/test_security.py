@@ -11,7 +11,7 @@ import requests
 from sqlalchemy import create_engine, text
 from waitress import create_server
 
-from accueil.settings import Settings
+from core.settings import Settings
 from studio.accounts import AREAS, ROLE_DESCRIPTIONS, find_user
 from studio.app import create_app
 from studio.db import session_scope

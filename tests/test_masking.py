@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from studio.masking import (
+from core.masking import (
     BIRTH_DATE_LABEL,
     EMAIL_LABEL,
     NAME_LABEL,

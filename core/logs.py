@@ -23,7 +23,7 @@ from logging.handlers import RotatingFileHandler
 from pathlib import Path
 from typing import IO, Any
 
-from studio.masking import mask_personal_data
+from core.masking import mask_personal_data
 
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 CONTENT_WARNING = (
@@ -196,7 +196,7 @@ def log_files(var_dir: Path) -> list[Path]:
 
 def purge_logs(settings, cutoff: dt.datetime, dry_run: bool):
     """`accueil purge`: deletes the log files under VAR_DIR last written before the cutoff."""
-    from accueil.retention import PurgeCount
+    from core.purging import PurgeCount
 
     files = log_files(settings.var_dir)
     if not files:  # like a table that does not exist yet

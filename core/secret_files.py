@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from accueil.settings import Settings
+    from core.settings import Settings
 
 
 def generated_secret(path: Path) -> str:

@@ -12,8 +12,8 @@ import hashlib
 import hmac
 import re
 
-from accueil.secret_files import generated_secret
-from accueil.settings import Settings
+from core.secret_files import generated_secret
+from core.settings import Settings
 
 
 def analytics_secret(settings: Settings) -> str:

@@ -24,10 +24,6 @@ MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 CHANNELS = ("web", "voice")
 HANDOVER_KINDS = ("transfer", "callback")
 TRANSPORTS = ("sip", "websocket")
-# Components whose failures are counted: `actions` (an action failed and apologised), `action_server` (Rasa
-# could not run a custom action), `dialogue` (the voice gateway could not get Rasa's answer), `transfer`,
-# `recognition`, `synthesis`, `voice` (any other failure in a call's pipeline).
-ERROR_COMPONENTS = ("actions", "action_server", "dialogue", "transfer", "recognition", "synthesis", "voice")
 RESPONSE_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 3.0, 5.0, 10.0, 30.0)
 VOICE_RESPONSE_BUCKETS = (0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 5.0, 10.0)
 
@@ -81,6 +77,9 @@ def instruments() -> Instruments:
 
 
 def count_error(component: str) -> None:
+    """One failure of `component`: `actions` (an action failed and apologised), `action_server` (Rasa could not
+    run a custom action), `dialogue` (the voice gateway could not get Rasa's answer), `transfer`, `recognition`,
+    `synthesis`, `voice` (any other failure in a call's pipeline)."""
     instruments().errors.labels(component=component).inc()
 
 
