@@ -210,15 +210,6 @@ def _command_line_user() -> str:
     return f"ligne de commande ({getpass.getuser()})"
 
 
-def _audit_command(settings: Settings, action: str, target: str, detail: dict) -> None:
-    """The studio's audit log also records what the command line changes."""
-    from studio.audit import record
-    from studio.db import session_scope
-
-    with session_scope(settings) as db:
-        record(db, _command_line_user(), action, target, detail)
-
-
 def _print_comparison(candidate, production) -> None:
     from accueil.gate import FIGURE_LABELS, french_number, points
 
@@ -255,66 +246,60 @@ def _print_comparison(candidate, production) -> None:
 
 
 def cmd_deploy(args: argparse.Namespace) -> int:
-    from accueil import deployment
-    from accueil.gate import gate
+    """Shows the progress and results of the deployment flow (accueil.release), in full training."""
+    from accueil import release
+    from accueil.deployment import DeploymentError
 
     settings = get_settings()
-    with console.status("Validation des données d'entraînement…"):
-        problems = deployment.validate(settings)
-    if problems:
+    out_dir = settings.var_dir / "deployments" / time.strftime("%Y%m%d-%H%M%S")
+    try:
+        with console.status("Validation des données d'entraînement…") as status:
+            built = release.build(settings, out_dir, _StatusProgress(status), full=True)
+    except DeploymentError as exc:
+        console.print(f"[bold red]{exc}[/]", highlight=False)
+        return 1
+    if built.problems:
         console.print("[bold red]Les données d'entraînement ont des problèmes :[/]")
-        for problem in problems:
+        for problem in built.problems:
             console.print(f"  • {problem}", highlight=False)
         console.print("Rien n'a été entraîné ni déployé.")
         return 1
-    out_dir = settings.var_dir / "deployments" / time.strftime("%Y%m%d-%H%M%S")
-    try:
-        with console.status("Modèle candidat…") as status:
-            progress = _StatusProgress(status)
-            candidate = deployment.build_candidate(settings, out_dir, progress, full=True)
-            production = deployment.production_figures(settings, out_dir / "production", progress)
-    except deployment.DeploymentError as exc:
-        console.print(f"[bold red]{exc}[/]", highlight=False)
-        return 1
+    candidate = built.candidate
     console.print(f"Modèle candidat : {candidate.model.name}. {candidate.reason}", highlight=False)
-    _print_comparison(candidate.figures, production)
-    verdict = gate(candidate.figures, production)
-    for reason in verdict.reasons:
+    _print_comparison(candidate.figures, built.production)
+    for reason in built.verdict.reasons:
         console.print(f"  • {reason}", highlight=False)
-    if not verdict.passed and not args.force:
+    if not built.passed and not args.force:
         console.print("[bold red]Déploiement refusé.[/] Le modèle en production reste en service (« --force » passe outre).")
         return 2
-    production_row = deployment.current(settings)
-    if production_row is not None and production_row.model.resolve() == candidate.model.resolve():
+    if built.same_as_production:
         console.print(f"Ce modèle est déjà en production : {candidate.model.name}.", highlight=False)
         return 0
     try:
         with console.status("Déploiement…") as status:
             progress = _StatusProgress(status)
-            result = deployment.deploy(settings, candidate.model, _command_line_user(), force=args.force, out_dir=out_dir, progress=progress)
-    except deployment.DeploymentError as exc:
+            result = release.deploy(settings, candidate.model, _command_line_user(), force=args.force, out_dir=out_dir, progress=progress)
+    except DeploymentError as exc:
         console.print(f"[bold red]{exc}[/]", highlight=False)
         return 1
     if not result.deployed:
         console.print(f"[bold red]{result.message}[/]", highlight=False)
         return 2
-    action = "modèle déployé (forcé)" if result.deployment.forced else "modèle déployé"
-    _audit_command(settings, action, candidate.model.name, {"raisons": verdict.reasons})
     console.print(f"[bold green]Déployé :[/] {candidate.model.name}. {result.message}", highlight=False)
     return 0
 
 
 def cmd_rollback(args: argparse.Namespace) -> int:
-    from accueil import deployment
+    from accueil import release
+    from accueil.deployment import DeploymentError
 
     settings = get_settings()
     try:
         with console.status("Retour au modèle précédent…") as status:
-            result = deployment.rollback(settings, _command_line_user(), progress=_StatusProgress(status))
-    except deployment.DeploymentError as exc:
+            result = release.rollback(settings, _command_line_user(), progress=_StatusProgress(status))
+    except DeploymentError as exc:
         console.print(f"[bold red]{exc}[/]", highlight=False)
         return 1
-    _audit_command(settings, "retour au modèle précédent", result.deployment.name, {})
     console.print(f"[bold green]Modèle précédent remis en production :[/] {result.deployment.name}. {result.message}", highlight=False)
     return 0
 

@@ -9,18 +9,18 @@ Each check returns the problems it found (an empty list when all is well).
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 from pathlib import Path
 
 import yaml
 
+from core.catalogue import CALL_REASONS, SHOW_ARTICLE_INTENT, normalise_sentence
 from core.settings import Settings
 
 MIN_TRAINING_EXAMPLES = 25
 MIN_HELD_OUT_EXAMPLES = 10
 # Intents that only ever come from buttons: no patient types them, so they have no held-out sentences.
-BUTTON_ONLY_INTENTS = frozenset({"show_article"})
+BUTTON_ONLY_INTENTS = frozenset({SHOW_ARTICLE_INTENT})
 ARTICLE_ACTION = "action_answer_article"
 
 
@@ -29,11 +29,6 @@ def load_examples(folder: Path) -> list[tuple[str, str]]:
     from rasa.shared.nlu.training_data.loading import load_data
 
     return [(message.get("intent"), message.get("text")) for message in load_data(str(folder)).intent_examples]
-
-
-def plain(text: str) -> str:
-    """A sentence reduced to its lower-case words, to compare sentences whatever their punctuation."""
-    return re.sub(r"[^\w]+", " ", text.lower()).strip()
 
 
 def check_example_counts(training: list[tuple[str, str]], held_out: list[tuple[str, str]]) -> list[str]:
@@ -59,18 +54,18 @@ def check_example_counts(training: list[tuple[str, str]], held_out: list[tuple[s
 
 
 def check_held_out_never_trained(training: list[tuple[str, str]], held_out: list[tuple[str, str]]) -> list[str]:
-    trained = {plain(text) for _, text in training}
+    trained = {normalise_sentence(text) for _, text in training}
     return [
         f"La phrase « {text} » ({intent}) est à la fois dans le jeu de test réservé et dans les exemples d'entraînement : "
         "retirez-la de l'un des deux."
         for intent, text in held_out
-        if plain(text) in trained
+        if normalise_sentence(text) in trained
     ]
 
 
 def check_article_rules(settings: Settings) -> list[str]:
     """Every intent answered by an article has the article rule, and every article named exists in the sources."""
-    from actions.call_reasons import ARTICLE_INTENTS, CALL_REASONS
+    from actions.call_reasons import ARTICLE_INTENTS
     from kb_sync.errors import ContentInvalid
     from kb_sync.sources import configured_source
 
@@ -103,13 +98,13 @@ MIN_SENTENCE_WORDS = 5
 def check_conversations_never_trained(training: list[tuple[str, str]], conversations: list[dict]) -> list[str]:
     """The held-out conversations measure sentences the model never saw: none may be a training example
     (but short fragments such as "et le samedi ?", which any two writers share)."""
-    trained = {plain(text) for _, text in training}
+    trained = {normalise_sentence(text) for _, text in training}
     return [
         f"La phrase « {turn['user']} » de la conversation de test « {conversation['id']} » est aussi un exemple "
         "d'entraînement : retirez-la des exemples."
         for conversation in conversations
         for turn in conversation["turns"]
-        if len(plain(turn["user"]).split()) >= MIN_SENTENCE_WORDS and plain(turn["user"]) in trained
+        if len(normalise_sentence(turn["user"]).split()) >= MIN_SENTENCE_WORDS and normalise_sentence(turn["user"]) in trained
     ]
 
 

@@ -32,8 +32,9 @@ from sqlalchemy import JSON, Boolean, Column, DateTime, Float, Integer, String, 
 from sqlalchemy.orm import declarative_base
 
 from accueil import rasa_api
-from accueil.gate import EMERGENCY_INTENT, EmergencyMiss, ModelFigures, Verdict, gate
+from accueil.gate import EmergencyMiss, ModelFigures, Verdict, gate
 from accueil.training import NoProgress, Progress
+from core.catalogue import EMERGENCY_INTENT
 from core.settings import Settings
 from kb_sync.db import get_engine, session_factory
 

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 
-EMERGENCY_INTENT = "emergency"
 # The figures compared on the held-out set, with their French names.
 FIGURE_LABELS = (
     ("intent_macro_f1", "F1 macro des intentions"),

@@ -209,8 +209,8 @@ def web_server(settings: Settings, log_dir: Path) -> ManagedProcess:
 
 
 def studio_server(settings: Settings, log_dir: Path) -> ManagedProcess:
-    """The editors' studio (studio/), which trains and deploys models through Rasa's API."""
-    return _python_server(settings, log_dir, "studio", "studio", f"{settings.studio_url}/health", "studio.log")
+    """The editors' studio (studio/), which trains and deploys models through the deployment flow (accueil/release.py)."""
+    return _python_server(settings, log_dir, "studio", "accueil.studio_serve", f"{settings.studio_url}/health", "studio.log")
 
 
 def voice_problem(settings: Settings) -> str | None:

@@ -7,11 +7,11 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.aspects import asked_aspects
 from actions.base import Events, KnowledgeAction, ask_feedback, latest_entity, no_question
-from actions.call_reasons import CALL_REASONS
 from actions.kb_repository import KnowledgeBase
 from actions.opening_at_time import named_place_addendum
 from actions.say import contact_lines, directory_items, say_article
 from actions.time_expressions import time_asked
+from core.catalogue import CALL_REASONS
 from core.settings import get_settings
 
 

@@ -11,7 +11,7 @@ import re
 
 from rasa_sdk import Tracker
 
-VOICE = "voice"
+from core.catalogue import VOICE_CHANNEL as VOICE
 
 # Messages that only introduce links to other articles are dropped on the phone.
 DROPPED_ON_VOICE = ("À voir aussi",)

@@ -25,19 +25,15 @@ from rasa_sdk import Tracker
 from sqlalchemy import select
 
 from actions import records
-from actions.call_reasons import CALL_REASONS, NOT_A_QUESTION
-from actions.channel import VOICE
 from actions.french_text import WEEKDAYS, format_date, join_words
+from core.catalogue import CALL_REASONS, CALLBACK_KIND as CALLBACK, NOT_A_CALL_REASON, TRANSFER_KIND as TRANSFER, VOICE_CHANNEL as VOICE, channel_label
 from core.pseudonyms import phone_pseudonym, sender_pseudonym
 from core.settings import Settings, get_settings
 from kb_sync.db import session_factory
 
 log = logging.getLogger(__name__)
 
-TRANSFER, CALLBACK = "transfer", "callback"
 MAX_RECALLED = 3  # contacts listed in the handover summary
-NOT_RECALLED = NOT_A_QUESTION | {"out_of_scope"}  # intents that say nothing of why the person came
-CHANNEL_NAMES = {VOICE: "téléphone", "rest": "site web", "socketio": "site web"}
 
 
 @dataclass(frozen=True)
@@ -95,7 +91,7 @@ def _reasons(tracker: Tracker) -> list[str]:
             in_form = bool(event.get("name"))
         elif event.get("event") == "user" and not in_form:
             intent = ((event.get("parse_data") or {}).get("intent") or {}).get("name")
-            if intent in CALL_REASONS and intent not in NOT_RECALLED:
+            if intent in CALL_REASONS and intent not in NOT_A_CALL_REASON:
                 reasons.append(intent)
     return list(dict.fromkeys(reasons))
 
@@ -213,7 +209,7 @@ def summary_line(contacts: list[Contact]) -> str | None:
             what.append("rappel demandé")
         elif contact.outcome == TRANSFER:
             what.append("transféré")
-        channel = CHANNEL_NAMES.get(contact.channel or "", contact.channel or "canal inconnu")
+        channel = channel_label(contact.channel) or "canal inconnu"
         parts.append(f"{contact.at:%d/%m} {channel} ({' ; '.join(what)})")
     more = len(contacts) - MAX_RECALLED
     return "contacts précédents : " + ", ".join(parts) + (f" et {more} autre{'s' if more > 1 else ''}" if more > 0 else "")

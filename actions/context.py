@@ -9,8 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from rasa_sdk import Tracker
+from core.catalogue import NOT_A_QUESTION
 
-from actions.call_reasons import NOT_A_QUESTION
 
 DETAIL_ENTITIES = ("place", "ward", "day", "document_type", "stay_type")
 

@@ -16,7 +16,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.articles import ActionAnswerArticle
 from actions.base import Events, KnowledgeAction, ask_feedback, latest_entity, no_question
-from actions.call_reasons import ARTICLE_INTENTS, CALL_REASONS, DOCUMENT_INTENTS
+from actions.call_reasons import ARTICLE_INTENTS, DOCUMENT_INTENTS
 from actions.channel import is_voice
 from actions.context import ANSWERED_TOPIC
 from actions.documents import ActionDocumentAnswer
@@ -27,6 +27,7 @@ from actions.resolve import resolve
 from actions.say import offer_found_articles, say_article
 from actions.topic import names_topic, topic_words
 from actions.visiting_hours import ActionVisitChildren, ActionVisitingHours, ActionVisitNumber
+from core.catalogue import CALL_REASONS
 
 # Below this, the NLU's guess is noise whatever words the message holds; above the other, it needs none.
 GUESS_CONFIDENCE = 0.25

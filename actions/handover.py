@@ -18,7 +18,7 @@ from rasa_sdk.types import DomainDict
 
 from actions import contacts, records
 from actions.base import Events, KnowledgeAction, no_question
-from actions.call_reasons import CALL_REASONS, DOCUMENTS
+from actions.call_reasons import DOCUMENTS
 from actions.channel import is_voice
 from actions.context import conversation_context
 from actions.french_text import format_time
@@ -26,6 +26,7 @@ from actions.kb_repository import KnowledgeBase, PlaceInfo
 from actions.office_hours import closing_time, is_open, next_opening, say_moment
 from actions.spoken_numbers import french_phone
 from core import degraded
+from core.catalogue import CALL_REASONS, channel_label
 from core.settings import get_settings
 
 DEFAULT_SERVICE = "accueil"
@@ -52,7 +53,7 @@ def handover_summary(tracker: Tracker, kb: KnowledgeBase) -> tuple[str, str]:
     reason = CALL_REASONS.get(context.question) if context.question else None
     service = DOCUMENTS[document].service if document in DOCUMENTS else reason.service if reason else DEFAULT_SERVICE
     channel = tracker.get_latest_input_channel()
-    parts = [f"Canal {contacts.CHANNEL_NAMES.get(channel or '', channel or 'inconnu')}"]
+    parts = [f"Canal {channel_label(channel) or 'inconnu'}"]
     parts.append(f"motif : {reason.label if reason else 'demande de conseiller sans autre question'}")
     # A detail the reason already says ("motif : copie du dossier médical") is not repeated.
     details = [d for d in (_detail(kb, k, v) for k, v in context.details.items()) if d.split(" ", 1)[1] not in parts[-1]]

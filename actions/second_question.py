@@ -13,18 +13,19 @@ import re
 
 from rasa_sdk import Tracker
 
-from actions.call_reasons import CALL_REASONS, DOCUMENT_INTENTS, DOCUMENTS, NOT_A_QUESTION
+from actions.call_reasons import DOCUMENT_INTENTS, DOCUMENTS
 from actions.describe import describe_place_hours, describe_ward_visits
 from actions.french_text import fold, fold_typed
 from actions.kb_repository import KnowledgeBase
 from actions.resolve import resolve
 from actions.topic import VISIT_QUESTIONS, topic_words
+from core.catalogue import CALL_REASONS, NOT_A_QUESTION, OUT_OF_SCOPE, REQUEST_DOCUMENT
 
 # A runner-up below this confidence is noise, whatever words the message holds.
 MIN_CONFIDENCE = 0.005
 RUNNERS_UP = 6
 CLAUSE_SEPARATORS = re.compile(r"[?;!]|(?<!\d)\.(?!\d)|,| et (?:aussi |puis |sinon )?| puis | aussi | sinon | ensuite ")
-NEVER_SECOND = NOT_A_QUESTION | {"out_of_scope", "emergency", "request_document"}
+NEVER_SECOND = NOT_A_QUESTION | {OUT_OF_SCOPE, REQUEST_DOCUMENT}
 
 
 # A part that starts with a preposition completes the question before it ("…, pour une journée ?").

@@ -13,7 +13,7 @@ from __future__ import annotations
 from rasa_sdk import Tracker
 
 from actions.aspects import ASPECTS, asked_aspects, lines_about, sentences
-from actions.call_reasons import CALL_REASONS, DOCUMENT_INTENTS, DOCUMENTS, NOT_A_QUESTION, RECORD_DELAY_ARTICLES
+from actions.call_reasons import DOCUMENT_INTENTS, DOCUMENTS, RECORD_DELAY_ARTICLES
 from actions.context import DETAIL_ENTITIES, Context, conversation_context
 from actions.describe import describe_ward_visits, record_address
 from actions.document_names import document_names
@@ -22,6 +22,7 @@ from actions.kb_repository import KnowledgeBase
 from actions.resolve import resolve
 from actions.say import contact_lines
 from actions.time_expressions import stay_age
+from core.catalogue import CALL_REASONS, EMERGENCY_INTENT, NOT_A_QUESTION, OUT_OF_SCOPE
 from core.settings import get_settings
 
 MEDICAL_RECORD = "dossier_medical"
@@ -31,7 +32,7 @@ VISIT_QUESTIONS = ("ask_visiting_hours", "ask_visit_children", "ask_visit_number
 HOURS_WORDS = ("ouvre", "ouvert", "ouverte", "ouverts", "ouvertes", "ferme", "fermee", "horaires", "horaire")
 VISIT_WORDS = ("visite", "visites", "visiter", "visiteurs", "venir voir", "rendre visite", "voir mon", "voir ma", "voir mes")
 # Messages the NLU could not place: any topic may be theirs.
-UNPLACED = NOT_A_QUESTION | {"out_of_scope", None}
+UNPLACED = NOT_A_QUESTION | {OUT_OF_SCOPE, None}
 
 
 def _document_of(question: str | None, details: dict[str, str]) -> str | None:
@@ -133,7 +134,7 @@ def aspect_follow_up(tracker: Tracker, kb: KnowledgeBase) -> tuple[str, list[str
     if context.question is None:
         return None
     intent = (tracker.latest_message.get("intent") or {}).get("name")
-    if intent == context.question or intent == "emergency":
+    if intent == context.question or intent == EMERGENCY_INTENT:
         return None
     if _document_of(context.question, context.details) == MEDICAL_RECORD:  # "mon hospitalisation date de dix ans"
         age = stay_age(message, get_settings().now().date())

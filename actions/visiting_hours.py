@@ -9,7 +9,6 @@ from __future__ import annotations
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.base import Events, ask_feedback
-from actions.call_reasons import CALL_REASONS
 from actions.describe import describe_ward_visits, visits_at
 from actions.french_text import capitalize_first, find_mention, join_words
 from actions.kb_repository import KnowledgeBase, WardInfo
@@ -19,6 +18,7 @@ from actions.opening_hours import ActionOpeningHours
 from actions.resolve import resolve
 from actions.say import say_article
 from actions.time_expressions import day_named, time_asked
+from core.catalogue import CALL_REASONS
 from core.settings import get_settings
 
 

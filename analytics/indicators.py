@@ -35,7 +35,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from analytics.projection import ANSWERED, CALLBACK, HANDED_OVER
+from core.catalogue import ANSWERED, CALLBACK, HANDED_OVER
 from analytics.tables import Conversation, Turn, ensure_tables
 from core.settings import Settings
 from kb_sync.db import get_engine

@@ -17,17 +17,11 @@ from matplotlib.figure import Figure  # noqa: E402
 
 from analytics.indicators import Indicators  # noqa: E402
 from analytics.labels import reason_label  # noqa: E402
+from core.catalogue import ABANDONED, ANSWERED, CALLBACK, EMERGENCY, HANDED_OVER, OUTCOME_LABELS  # noqa: E402
 
 BLUE, ORANGE, GREEN, VERMILION, SKY, PURPLE, GREY = "#0072B2", "#E69F00", "#009E73", "#D55E00", "#56B4E9", "#CC79A7", "#6B747D"
 WEEKDAYS = ["lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche"]
-OUTCOME_LABELS = {
-    "answered": "répondu",
-    "handed_over": "transféré",
-    "callback": "rappel demandé",
-    "abandoned": "abandonné",
-    "emergency": "urgence",
-}
-OUTCOME_COLOURS = {"answered": GREEN, "handed_over": BLUE, "callback": SKY, "abandoned": GREY, "emergency": VERMILION}
+OUTCOME_COLOURS = {ANSWERED: GREEN, HANDED_OVER: BLUE, CALLBACK: SKY, ABANDONED: GREY, EMERGENCY: VERMILION}
 
 
 def outcome_label(outcome: str) -> str:

@@ -48,43 +48,31 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from analytics.tables import Conversation, ProjectionState, Turn, ensure_tables
-from core.dialogue_names import (
+from core.catalogue import (
+    ABANDONED,
+    AFFIRM,
+    ANSWERED,
+    CALLBACK,
     CALLBACK_ACTION,
     CHANNELS,
+    DENY,
+    EMERGENCY,
     EMERGENCY_INTENT,
     FALLBACK_ACTION,
     FALLBACK_INTENT,
     FEEDBACK_RESPONSE,
-    HUMAN_INTENT,
+    HANDED_OVER,
     LISTEN_ACTION,
+    NOT_A_CALL_REASON,
     SESSION_START_ACTION,
     TRANSFER_ACTION,
+    VOICE_CHANNEL,
 )
 from core.pseudonyms import phone_pseudonym, sender_pseudonym
 from core.settings import Settings
 from kb_sync.db import get_engine
 
-FEEDBACK_ANSWERS = {"affirm": "oui", "deny": "non"}
-VOICE_CHANNEL = "voice"  # the input channel of bot.voice_channel.VoiceInput (actions.channel.VOICE)
-# Intents that say nothing about why the patient came: never a call reason.
-NOT_A_REASON = frozenset(
-    {
-        "greet",
-        "goodbye",
-        "thank",
-        "affirm",
-        "deny",
-        "insult",
-        "inform",
-        "out_of_scope",
-        "satisfaction_feedback",
-        "bot_challenge",
-        HUMAN_INTENT,
-        FALLBACK_INTENT,
-    }
-)
-
-ANSWERED, HANDED_OVER, CALLBACK, ABANDONED, EMERGENCY = "answered", "handed_over", "callback", "abandoned", "emergency"
+FEEDBACK_ANSWERS = {AFFIRM: "oui", DENY: "non"}
 LAST_EVENT = "last_event_id"  # the watermark: every event up to it is projected for good
 SEEN_EVENT = "seen_event_id"  # the greatest event id projected (those past the watermark may be projected again)
 # A tracker save commits within this many seconds of its events' timestamps (one message's handling).
@@ -132,7 +120,7 @@ def tracker_engine(url: str) -> Engine:
 
 def is_substantive(intent: str | None) -> bool:
     """Whether an intent is a call reason."""
-    return bool(intent) and intent not in NOT_A_REASON
+    return bool(intent) and intent not in NOT_A_CALL_REASON
 
 
 def _utc(timestamp: float) -> dt.datetime:

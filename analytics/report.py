@@ -19,8 +19,9 @@ from jinja2 import Environment
 from analytics.indicators import Indicators
 from analytics.labels import reason_label
 from analytics.plots import PLOTS, outcome_label, plot_alt, plot_png
+from core import catalogue
 
-CHANNEL_LABELS = {None: "tous les canaux", "web": "site web", "voice": "téléphone"}
+ALL_CHANNELS = "tous les canaux"
 
 
 @dataclass(frozen=True)
@@ -45,7 +46,8 @@ def percent(rate: float | None) -> str:
 
 
 def channel_label(channel: str | None) -> str:
-    return CHANNEL_LABELS.get(channel, channel or "")
+    """"site web" for the group "web"; "tous les canaux" for none."""
+    return catalogue.channel_label(channel) if channel else ALL_CHANNELS
 
 
 def period_label(ind: Indicators) -> str:

@@ -3,7 +3,7 @@
 Configured by `accueil.rasa_endpoints` (`event_broker: type: bot.metrics_broker.MetricsBroker`).
 Rasa publishes every new event of a conversation when it saves it, once per message handled.
 Counted by channel (`rest`/`socketio` = web, `voice`), with the definitions of the analytics
-(`core.dialogue_names`): messages (user events), fallbacks (the intent `nlu_fallback`, or the
+(`core.catalogue`): messages (user events), fallbacks (the intent `nlu_fallback`, or the
 fallback suggestions ran; once per message), handovers (`action_transfer`, `action_save_callback`),
 emergencies (the `emergency` intent), and the response time of each message: from its user event
 (stamped once the NLU has understood it) to the next `action_listen` of the conversation.
@@ -20,19 +20,22 @@ from typing import Any, Optional
 from rasa.core.brokers.broker import EventBroker
 
 from core import metrics
-from core.dialogue_names import (
+from core.catalogue import (
     CALLBACK_ACTION,
+    CALLBACK_KIND,
+    CHANNEL_GROUPS,
     CHANNELS,
     EMERGENCY_INTENT,
     FALLBACK_ACTION,
     FALLBACK_INTENT,
     LISTEN_ACTION,
     TRANSFER_ACTION,
+    TRANSFER_KIND,
 )
 
 logger = logging.getLogger(__name__)
 
-HANDOVER_ACTIONS = {TRANSFER_ACTION: "transfer", CALLBACK_ACTION: "callback"}
+HANDOVER_ACTIONS = {TRANSFER_ACTION: TRANSFER_KIND, CALLBACK_ACTION: CALLBACK_KIND}
 OTHER_CHANNEL = "other"  # a conversation whose channel this process has not seen (e.g. `rasa shell`)
 REMEMBERED = 10_000  # conversations whose channel and pending message are kept (the least recent are forgotten)
 # Rasa's processor logs this, with the exception, when a custom action could not be run.
@@ -50,11 +53,11 @@ class MetricsBroker(EventBroker):
     def __init__(self) -> None:
         self._conversations: OrderedDict[str, _Conversation] = OrderedDict()
         self._metrics = metrics.instruments()
-        for channel in metrics.CHANNELS:  # every series exists from the start, at 0
+        for channel in CHANNEL_GROUPS:  # every series exists from the start, at 0
             for counter in (self._metrics.messages, self._metrics.fallbacks, self._metrics.emergencies):
                 counter.labels(channel=channel)
             self._metrics.response_seconds.labels(channel=channel)
-            for kind in metrics.HANDOVER_KINDS:
+            for kind in HANDOVER_ACTIONS.values():
                 self._metrics.handovers.labels(channel=channel, kind=kind)
         self._metrics.errors.labels(component="action_server")
         watch_action_failures()

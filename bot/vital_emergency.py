@@ -19,9 +19,8 @@ from rasa.engine.storage.storage import ModelStorage
 from rasa.shared.nlu.constants import INTENT, INTENT_NAME_KEY, PREDICTED_CONFIDENCE_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
+from core.catalogue import EMERGENCY_INTENT
 from kb_sync.french import match_form
-
-EMERGENCY_INTENT = "emergency"
 
 # Patterns on folded text (lowercase, no accents, punctuation as spaces).
 _VITAL_SIGNS = [

@@ -25,6 +25,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot.web_channels import WebCollectingOutput, read_message, refuse_too_long
+from core.catalogue import VOICE_CHANNEL
 from core.secret_files import voice_webhook_secret
 from core.settings import get_settings
 
@@ -37,7 +38,7 @@ class VoiceOutput(WebCollectingOutput):
 
     @classmethod
     def name(cls) -> str:
-        return "voice"
+        return VOICE_CHANNEL
 
 
 def authenticated(request: Request, secret: str) -> bool:
@@ -64,7 +65,7 @@ class VoiceInput(RestInput):
 
     @classmethod
     def name(cls) -> str:
-        return "voice"
+        return VOICE_CHANNEL
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         webhook = Blueprint("voice_webhook", __name__)

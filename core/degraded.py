@@ -27,12 +27,13 @@ from __future__ import annotations
 
 from typing import Any, Iterable, Optional
 
+from core.catalogue import AFFIRM, HUMAN_INTENT, VOICE_CHANNEL as VOICE
+
 UNAVAILABLE = "utter_service_unavailable"
 TRANSFER = "utter_switchboard_transfer"
 SWITCHBOARD_SERVICE = "standard"
-VOICE = "voice"
-TRANSFER_INTENTS = ("request_human",)  # the key 0 on the phone, « un conseiller »
-YES_INTENTS = ("affirm",)
+TRANSFER_INTENTS = (HUMAN_INTENT,)  # the key 0 on the phone, « un conseiller »
+YES_INTENTS = (AFFIRM,)
 
 
 def unavailable_text(phone: Optional[str], voice: bool) -> str:

@@ -17,6 +17,8 @@ from core.secret_files import generated_secret
 from core.settings import Settings
 from studio.auth import SESSION_EPOCH_KEY
 from studio.db import init_db, session_scope
+from studio.flow import EXTENSION as FLOW_EXTENSION
+from studio.flow import DeploymentFlow
 from studio.jobs import mark_interrupted
 from studio.metrics import metrics_response
 
@@ -35,9 +37,12 @@ def secret_key(settings: Settings) -> str:
     return settings.studio_secret_key or generated_secret(settings.var_dir / "studio_secret")
 
 
-def create_app(settings: Settings) -> Flask:
+def create_app(settings: Settings, flow: DeploymentFlow | None = None) -> Flask:
+    """The studio on `settings`; the pipeline pages need the deployment `flow` (studio/flow.py), the others do not."""
     app = Flask(__name__)
     app.extensions["accueil_settings"] = settings
+    if flow is not None:
+        app.extensions[FLOW_EXTENSION] = flow
     app.config.update(
         SECRET_KEY=secret_key(settings),
         PERMANENT_SESSION_LIFETIME=dt.timedelta(minutes=settings.studio_session_minutes),

@@ -29,22 +29,26 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Column, Float, Integer, MetaData, String, Table, Text, create_engine, func, inspect, select
 from sqlalchemy.engine import Engine, make_url
 
-from core.dialogue_names import FALLBACK_ACTION, FALLBACK_INTENT, FEEDBACK_RESPONSE, HUMAN_INTENT, SESSION_START_ACTION
+from core.catalogue import (
+    DENY,
+    FALLBACK_ACTION,
+    FALLBACK_INTENT,
+    FEEDBACK_RESPONSE,
+    HUMAN_INTENT,
+    SESSION_START_ACTION,
+    SMALL_TALK_INTENTS,
+    channel_label,
+)
 from core.masking import mask_personal_data
 from core.settings import Settings
 
 FEEDBACK_QUESTION = "Cette réponse vous a-t-elle aidé"
-DENY_INTENT = "deny"
-# Messages that say nothing about what the patient wanted: never flagged as the reason of a human request.
-SMALL_TALK_INTENTS = frozenset({"greet", "goodbye", "thank", "affirm", "deny", "insult", HUMAN_INTENT})
 
 LOW_CONFIDENCE = "confiance faible"
 FALLBACK = "non compris (repli)"
 NEGATIVE_FEEDBACK = "réponse jugée inutile"
 HUMAN_REQUEST = "demande à parler à un humain"
 REASONS = (LOW_CONFIDENCE, FALLBACK, NEGATIVE_FEEDBACK, HUMAN_REQUEST)
-
-CHANNELS = {"socketio": "web", "rest": "web", "voice": "téléphone", "cmdline": "terminal"}
 
 _metadata = MetaData()
 # The columns of Rasa's `events` table (rasa.core.tracker_store.SQLTrackerStore.SQLEvent) that are read here.
@@ -78,7 +82,7 @@ class FlaggedMessage:
 
     @property
     def channel_label(self) -> str:
-        return CHANNELS.get(self.channel, self.channel or "inconnu")
+        return channel_label(self.channel) or "inconnu"
 
     def add_reason(self, reason: str) -> None:
         if reason not in self.reasons:
@@ -184,7 +188,7 @@ class _Detector:
         )
         if self.feedback_asked:
             turn.answers_feedback = True
-            if turn.intent == DENY_INTENT and self.feedback_for is not None:
+            if turn.intent == DENY and self.feedback_for is not None:
                 self.flag(self.feedback_for, NEGATIVE_FEEDBACK)
             self.feedback_asked = False
             self.feedback_for = None
@@ -195,6 +199,7 @@ class _Detector:
             self.flag(turn, FALLBACK)
         if turn.intent == HUMAN_INTENT:
             previous = next(
+                # small talk says nothing about what the patient wanted: never the reason of a human request
                 (t for t in reversed(self.turns[:-1]) if t.learnable and not t.answers_feedback and t.intent not in SMALL_TALK_INTENTS),
                 None,
             )

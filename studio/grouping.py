@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import re
 import threading
-import unicodedata
 from collections import Counter
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -29,6 +28,7 @@ from typing import Sequence
 
 import numpy as np
 
+from core.catalogue import normalise_sentence
 from core.masking import LABELS
 from studio.conversations import FlaggedMessage
 
@@ -58,22 +58,15 @@ def _load():
     return spacy.load(SPACY_MODEL, exclude=["tok2vec", "morphologizer", "parser", "attribute_ruler", "lemmatizer", "ner"])
 
 
-def normalise(text: str) -> str:
-    """Lowercase, without accents, punctuation or repeated spaces: the text two messages must share to be the same."""
-    text = unicodedata.normalize("NFKD", text.lower())
-    text = "".join(c for c in text if not unicodedata.combining(c))
-    return " ".join(re.sub(r"[\W_]+", " ", text).split())
-
-
 @lru_cache(maxsize=20_000)
 def _features(text: str) -> tuple[np.ndarray | None, frozenset[str]]:
     """The unit vector of a message (None when no word has a vector) and its content words."""
     doc = nlp().make_doc(_MASK_LABEL.sub(" ", text).lower())
     words = [t for t in doc if not t.is_punct and not t.is_space]
-    content = [t for t in words if not t.is_stop and t.norm_ not in FILLERS and normalise(t.text) not in FILLERS]
+    content = [t for t in words if not t.is_stop and t.norm_ not in FILLERS and normalise_sentence(t.text) not in FILLERS]
     chosen = content or words
     vectors = [t.vector / t.vector_norm for t in chosen if t.has_vector and t.vector_norm]
-    bag = frozenset(normalise(t.text) for t in chosen if normalise(t.text))
+    bag = frozenset(normalise_sentence(t.text) for t in chosen if normalise_sentence(t.text))
     if not vectors:
         return None, bag
     mean = np.mean(vectors, axis=0)
@@ -153,7 +146,7 @@ def group_messages(
     position: dict[int, int] = {}  # id(group) -> its row in `centroids`
     centroids: np.ndarray | None = None  # one row per group (zeros for a group without vectors)
     for message in messages:
-        normalised = normalise(message.text)
+        normalised = normalise_sentence(message.text)
         vector, words = _features(message.text)
         group = by_text.get(normalised)
         if group is None and vector is not None and centroids is not None:

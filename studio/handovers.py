@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import Column, DateTime, Integer, MetaData, String, Table, Text, inspect, select
 
+from core.catalogue import HANDOVER_KIND_LABELS, channel_label
 from core.settings import Settings
 from kb_sync.db import get_engine
 
@@ -32,8 +33,6 @@ HANDOVER_REQUESTS = Table(
     Column("callback_at", DateTime),  # the hospital's local time
     Column("created_at", DateTime),  # UTC
 )
-KINDS = {"callback": "Demande de rappel", "transfer": "Transfert"}
-CHANNELS = {"voice": "téléphone", "rest": "site web", "socketio": "site web"}
 
 
 @dataclass(frozen=True)
@@ -64,8 +63,8 @@ def handover_requests(settings: Settings, days: int, service: str | None = None,
     return [
         HandoverRequest(
             received=row.created_at.replace(tzinfo=dt.timezone.utc).astimezone(zone).replace(tzinfo=None),
-            kind=KINDS.get(row.kind, row.kind),
-            channel=CHANNELS.get(row.channel or "", row.channel or "inconnu"),
+            kind=HANDOVER_KIND_LABELS.get(row.kind, row.kind),
+            channel=channel_label(row.channel) or "inconnu",
             service=row.service,
             name=row.name,
             phone=row.phone,

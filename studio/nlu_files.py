@@ -40,10 +40,10 @@ from ruamel.yaml.scalarstring import DoubleQuotedScalarString, LiteralScalarStri
 from ruamel.yaml.tokens import CommentToken
 from ruamel.yaml.util import load_yaml_guess_indent
 
+from core.catalogue import normalise_sentence
 from core.masking import mask_personal_data
 from core.settings import Settings
 from studio.files import write_atomically
-from studio.grouping import normalise
 
 NEAR_RATIO = 0.9
 MAX_EXAMPLE_LENGTH = 1000  # a patient message can be that long (settings.max_message_length)
@@ -323,7 +323,7 @@ def _holdout_texts(key: tuple) -> frozenset[str]:
         content = yaml.load(Path(path).read_text(encoding="utf-8")) or {}
         for item in content.get("nlu") or []:
             if isinstance(item, dict) and isinstance(item.get("examples"), str):
-                texts.update(normalise(plain_text(line)) for line in _block_lines(item["examples"]))
+                texts.update(normalise_sentence(plain_text(line)) for line in _block_lines(item["examples"]))
     return frozenset(texts)
 
 
@@ -362,7 +362,7 @@ def clean_example(text: str, settings: Settings | None = None) -> str:
 
 def check_example(settings: Settings, intent: str, text: str, replacing: str | None = None) -> list[Finding]:
     """What `text` (already cleaned) would duplicate if added to `intent`; `replacing` is the example being edited."""
-    wanted = normalise(plain_text(text))
+    wanted = normalise_sentence(plain_text(text))
     findings: list[Finding] = []
     near: list[Finding] = []
     skipped_self = False
@@ -370,7 +370,7 @@ def check_example(settings: Settings, intent: str, text: str, replacing: str | N
         if example.intent == intent and replacing is not None and example.text == replacing and not skipped_self:
             skipped_self = True
             continue
-        existing = normalise(plain_text(example.text))
+        existing = normalise_sentence(plain_text(example.text))
         if existing == wanted:
             kind = "same_intent" if example.intent == intent else "other_intent"
             findings.append(Finding(kind, example.text, example.intent, example.file))
@@ -433,10 +433,10 @@ def add_examples(settings: Settings, intent: str, texts: Iterable[str], confirm:
         seen = set()
         for text in cleaned:
             found = check_example(settings, intent, text)
-            if any(f.kind == "same_intent" for f in found) or normalise(plain_text(text)) in seen:
+            if any(f.kind == "same_intent" for f in found) or normalise_sentence(plain_text(text)) in seen:
                 already.append(text)
                 continue
-            seen.add(normalise(plain_text(text)))
+            seen.add(normalise_sentence(plain_text(text)))
             findings.extend(found)
             new.append(text)
         _raise_findings(findings, confirm)

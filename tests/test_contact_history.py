@@ -11,9 +11,9 @@ from sqlalchemy import select
 
 from actions import contacts, records
 from actions.articles import ActionAnswerArticle
-from actions.call_reasons import CALL_REASONS
 from actions.conversation import ActionGreet
 from actions.handover import ActionHandover, ActionSaveCallback
+from core.catalogue import CALL_REASONS
 from core.pseudonyms import phone_pseudonym, sender_pseudonym
 from core.settings import get_settings
 from kb_sync.db import session_factory

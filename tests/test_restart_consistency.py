@@ -76,7 +76,7 @@ def test_the_studio_marks_the_jobs_a_killed_studio_left_running_as_interrupted_a
         db.add_all(left)
         db.flush()
         ids = [job.id for job in left]
-    create_app(settings)  # what `python -m studio` does as it starts, before it serves
+    create_app(settings)  # what `python -m accueil.studio_serve` does as it starts, before it serves
     with session_scope(settings) as db:  # read straight from the table: no page of the studio was opened
         states = [(job.status, job.error) for job in db.scalars(select(jobs.Job).where(jobs.Job.id.in_(ids)))]
     assert states == [("failed", jobs.INTERRUPTED)] * 2

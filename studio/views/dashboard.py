@@ -15,13 +15,14 @@ from analytics.labels import reason_label
 from analytics.plots import PLOTS, outcome_label, plot_alt, plot_png
 from analytics.projection import project, projected_up_to
 from analytics.report import channel_label, key_figures, period_label, report_csv, report_html
+from core.catalogue import CHANNEL_GROUPS
 from studio.web import current_settings
 
 bp = Blueprint("dashboard", __name__, url_prefix="/tableau-de-bord")
 bp.add_app_template_filter(reason_label, "motif")
 
 DEFAULT_DAYS = 30
-CHANNELS = {"": "Tous les canaux", "web": "Site web", "voice": "Téléphone"}
+CHANNEL_CHOICES = {"": "Tous les canaux"} | {group: channel_label(group).capitalize() for group in CHANNEL_GROUPS}
 PLOT_TITLES = {
     "heures": "Volume par heure",
     "jours": "Volume par jour de la semaine",
@@ -81,7 +82,7 @@ def read_query(args, today: dt.date, settings) -> DashboardQuery:
             query.errors[name] = f"{label} : « {values[name]} » n'est pas une date (format attendu AAAA-MM-JJ)."
     if len(days) == 2 and days["au"] < days["du"]:
         query.errors["au"] = "La date de fin doit être le même jour ou après la date de début."
-    if values["canal"] not in CHANNELS:
+    if values["canal"] not in CHANNEL_CHOICES:
         query.errors["canal"] = f"Canal inconnu : « {values['canal']} »."
     query.handling_minutes = _positive(values["duree"], "Durée moyenne d'un appel", query.errors, "duree")
     query.etp_hours = _positive(values["etp"], "Heures annuelles d'un ETP", query.errors, "etp")
@@ -156,7 +157,7 @@ def index():
         render_template(
             "dashboard/index.html",
             query=query,
-            channels=CHANNELS,
+            channels=CHANNEL_CHOICES,
             result=result,
             problem=problem,
             figures=key_figures(result) if result else [],

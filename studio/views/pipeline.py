@@ -1,6 +1,7 @@
 """The pipeline page: validate → train → evaluate → compare → gate, then deploy or roll back, as background jobs.
 
-The jobs (studio.jobs) call accueil.deployment; the page shows the production model, the latest job with its
+The jobs (studio.jobs) run the steps of the deployment flow the app was given (studio/flow.py, owned by
+accueil/release.py); the page shows the production model, the latest job with its
 progress (studio/static/pipeline.js polls its JSON every second), its results (per-intent F1 against production,
 the confusion matrix, the verdict) and the history of the production model.
 """
@@ -12,12 +13,10 @@ from pathlib import Path
 from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, send_file, url_for
 from flask_login import current_user
 
-from accueil import deployment
-from accueil.gate import FIGURE_LABELS, gate, points
 from core.settings import Settings
 from studio import jobs
-from studio.audit import audit, record
-from studio.db import session_scope
+from studio.audit import audit
+from studio.flow import DeploymentFlow, current_flow
 from studio.web import current_settings
 
 bp = Blueprint("pipeline", __name__, url_prefix="/pipeline")
@@ -25,37 +24,28 @@ bp = Blueprint("pipeline", __name__, url_prefix="/pipeline")
 PIPELINE_KINDS = ("build", "deploy", "rollback")
 KIND_LABELS = {"build": "Vérification et entraînement", "deploy": "Déploiement", "rollback": "Retour au modèle précédent"}
 STARTED = {"build": "Vérification et entraînement lancés", "deploy": "Déploiement lancé", "rollback": "Retour au modèle précédent lancé"}
+PROBLEMS = "Les données d'entraînement ont des problèmes : rien n'a été entraîné."
 CONFUSION_MATRIX = "intent_confusion_matrix.png"
 
 
 # --- The jobs --------------------------------------------------------------------------------------------
 
 
-def build_work(context: jobs.JobContext) -> jobs.Outcome:
+def build_work(flow: DeploymentFlow):
     """Validate, train (fine-tune or full), evaluate, compare with production, gate."""
-    settings = context.settings
-    context.step("Validation des données : rasa data validate et contrôles d'Accueil", 1)
-    problems = deployment.validate(settings, context)
-    if problems:
-        error = "Les données d'entraînement ont des problèmes : rien n'a été entraîné."
-        return jobs.Outcome({"problems": problems}, status="failed", error=error)
-    context.step("Données valides", 5)
-    candidate = deployment.build_candidate(settings, context.folder, context)
-    context.step("Chiffres du modèle en production", 95)
-    production = deployment.production_figures(settings, context.folder / "production", context)
-    verdict = gate(candidate.figures, production)
-    current = deployment.current(settings)
-    stored = deployment.stored_evaluation(settings, candidate.model, deployment.holdout_fingerprint(settings))
-    result = deployment.result_summary(candidate, production, verdict)
-    result["same_as_production"] = current is not None and current.model.resolve() == candidate.model.resolve()
-    result["report_dir"] = stored.report_dir if stored else ""
-    context.step("Verdict rendu", 100)
-    return jobs.Outcome(result, status="succeeded" if verdict.passed else "refused")
 
-
-def deploy_work(model: Path, username: str):
     def work(context: jobs.JobContext) -> jobs.Outcome:
-        result = deployment.deploy(context.settings, model, username, out_dir=context.folder, progress=context)
+        built = flow.build(context.settings, context.folder, context)
+        if built.problems:
+            return jobs.Outcome(built.as_dict(), status="failed", error=PROBLEMS)
+        return jobs.Outcome(built.as_dict(), status="succeeded" if built.passed else "refused")
+
+    return work
+
+
+def deploy_work(flow: DeploymentFlow, model: Path, username: str):
+    def work(context: jobs.JobContext) -> jobs.Outcome:
+        result = flow.deploy(context.settings, model, username, out_dir=context.folder, progress=context)
         data = {
             "model_name": model.name,
             "deployed": result.deployed,
@@ -63,19 +53,14 @@ def deploy_work(model: Path, username: str):
             "message": result.message,
             "verdict": result.verdict.as_dict() if result.verdict else None,
         }
-        if result.deployed:
-            with session_scope(context.settings) as db:
-                record(db, username, "modèle déployé", model.name, {"chargé": result.loaded})
         return jobs.Outcome(data, status="succeeded" if result.deployed else "refused")
 
     return work
 
 
-def rollback_work(username: str):
+def rollback_work(flow: DeploymentFlow, username: str):
     def work(context: jobs.JobContext) -> dict:
-        result = deployment.rollback(context.settings, username, progress=context)
-        with session_scope(context.settings) as db:
-            record(db, username, "retour au modèle précédent", result.deployment.name, {"chargé": result.loaded})
+        result = flow.rollback(context.settings, username, progress=context)
         return {"model_name": result.deployment.name, "deployed": True, "loaded": result.loaded, "message": result.message}
 
     return work
@@ -96,12 +81,12 @@ def intent_rows(result: dict) -> list[dict]:
     return sorted(rows, key=lambda row: (not row["drop"], row["intent"]))
 
 
-def comparison_rows(result: dict) -> list[dict]:
+def comparison_rows(result: dict, flow: DeploymentFlow) -> list[dict]:
     """The global figures of the candidate against production, formatted for the page."""
     candidate, production = result.get("candidate") or {}, result.get("production") or {}
-    helpers = _format_helpers(None)
+    helpers = _format_helpers(None, flow)
     rows = []
-    for key, label in FIGURE_LABELS:
+    for key, label in flow.figure_labels:
         new, old = candidate.get(key), production.get(key)
         rows.append(
             {
@@ -122,17 +107,17 @@ def comparison_rows(result: dict) -> list[dict]:
     return rows
 
 
-def _production_view(settings: Settings) -> dict:
-    production = deployment.current(settings)
+def _production_view(settings: Settings, flow: DeploymentFlow) -> dict:
+    production = flow.current(settings)
     return {
         "production": production,
-        "previous": deployment.previous(settings),
-        "changed": production is not None and deployment.data_changed_since_deployment(settings),
-        "history": deployment.history(settings, limit=50),
+        "previous": flow.previous(settings),
+        "changed": production is not None and flow.data_changed(settings),
+        "history": flow.history(settings, limit=50),
     }
 
 
-def _format_helpers(settings: Settings | None) -> dict:
+def _format_helpers(settings: Settings | None, flow: DeploymentFlow) -> dict:
     def when(moment) -> str:
         return jobs.local_time(settings, moment).strftime("%d/%m/%Y à %H:%M") if moment and settings else ""
 
@@ -140,14 +125,19 @@ def _format_helpers(settings: Settings | None) -> dict:
         return "—" if value is None else f"{value:.3f}".replace(".", ",")
 
     def delta(value) -> str:
-        return "—" if value is None else points(value)
+        return "—" if value is None else flow.points(value)
 
     return {"when": when, "f1": f1, "delta": delta}
 
 
+@bp.before_request
+def require_flow():
+    current_flow()  # 404 on a studio made without the deployment flow
+
+
 @bp.get("/")
 def index():
-    settings = current_settings()
+    settings, flow = current_settings(), current_flow()
     job = jobs.latest_job(settings, PIPELINE_KINDS)
     active = jobs.active_job(settings)
     built = job is not None and job.kind == "build" and bool(job.result) and "candidate" in job.result
@@ -156,10 +146,10 @@ def index():
         job=job,
         busy=active is not None,
         kind_labels=KIND_LABELS,
-        comparison=comparison_rows(job.result) if built else [],
+        comparison=comparison_rows(job.result, flow) if built else [],
         rows=intent_rows(job.result) if built else [],
-        **_production_view(settings),
-        **_format_helpers(settings),
+        **_production_view(settings, flow),
+        **_format_helpers(settings, flow),
     )
 
 
@@ -177,7 +167,7 @@ def _start(kind: str, work, label: str, audit_action: str, target: str = ""):
 
 @bp.post("/entrainer")
 def build():
-    return _start("build", build_work, "Vérification et entraînement en attente", "vérification et entraînement lancés")
+    return _start("build", build_work(current_flow()), "Vérification et entraînement en attente", "vérification et entraînement lancés")
 
 
 @bp.post("/deployer")
@@ -196,30 +186,30 @@ def deploy():
     if not model.exists():
         flash(f"Le fichier du modèle {model.name} a disparu : relancez « Vérifier et entraîner ».", "error")
         return redirect(url_for("pipeline.index"))
-    work = deploy_work(model, current_user.username)
+    work = deploy_work(current_flow(), model, current_user.username)
     return _start("deploy", work, f"Déploiement de {model.name} en attente", "déploiement lancé", model.name)
 
 
 @bp.get("/retour")
 def rollback_confirm():
-    settings = current_settings()
-    view = _production_view(settings)
+    settings, flow = current_settings(), current_flow()
+    view = _production_view(settings, flow)
     if view["previous"] is None:
         flash("Aucun modèle précédent : il n'y a pas eu de déploiement avant le modèle en production.", "error")
         return redirect(url_for("pipeline.index"))
-    return render_template("pipeline/rollback.html", **view, **_format_helpers(settings))
+    return render_template("pipeline/rollback.html", **view, **_format_helpers(settings, flow))
 
 
 @bp.post("/retour")
 def rollback():
-    settings = current_settings()
-    target = deployment.previous(settings)
+    settings, flow = current_settings(), current_flow()
+    target = flow.previous(settings)
     if target is None:
         flash("Aucun modèle précédent : il n'y a pas eu de déploiement avant le modèle en production.", "error")
         return redirect(url_for("pipeline.index"))
     if request.form.get("confirm") != "oui":  # pipeline.js asks in a dialog; without it, a confirmation page
         return redirect(url_for("pipeline.rollback_confirm"))
-    work = rollback_work(current_user.username)
+    work = rollback_work(flow, current_user.username)
     return _start("rollback", work, f"Retour à {target.name} en attente", "retour au modèle précédent lancé", target.name)
 
 

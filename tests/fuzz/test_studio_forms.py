@@ -15,6 +15,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 from sqlalchemy import func, select
 
+from accueil.release import studio_flow
 from core.settings import Settings
 from studio.accounts import User, create_user
 from studio.app import create_app
@@ -45,7 +46,7 @@ def studio(tmp_path_factory):
     """A studio on copies of the editors' files, with three accounts, a throwaway one and a synced knowledge base."""
     tmp = tmp_path_factory.mktemp("studio_fuzz")
     studio_settings = settings_on_copies(tmp, "fuzz-secret")
-    app = create_app(studio_settings)
+    app = create_app(studio_settings, studio_flow())
     app.config["TESTING"] = True
     with session_scope(studio_settings) as db:
         create_user(db, "redactrice", PASSWORDS["editor"], "editor")

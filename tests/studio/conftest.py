@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from accueil.release import studio_flow
 from core.settings import PROJECT_ROOT, Settings
 from studio.accounts import create_user
 from studio.app import create_app
@@ -49,7 +50,7 @@ def studio_settings(tmp_path: Path) -> Settings:
 
 @pytest.fixture
 def studio_app(studio_settings: Settings):
-    app = create_app(studio_settings)
+    app = create_app(studio_settings, studio_flow())
     app.config["TESTING"] = True
     with session_scope(studio_settings) as db:
         create_user(db, "redactrice", PASSWORDS["editor"], "editor")

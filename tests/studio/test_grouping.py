@@ -6,7 +6,7 @@ import datetime as dt
 
 from studio import grouping
 from studio.conversations import FlaggedMessage
-from studio.grouping import group_messages, normalise, similarity
+from studio.grouping import group_messages, similarity
 
 
 def message(index: int, text: str, suggestions: list[tuple[str, float]] | None = None) -> FlaggedMessage:
@@ -76,10 +76,6 @@ def test_reasons_of_a_group_are_those_of_its_messages() -> None:
     first.reasons, second.reasons = ["confiance faible"], ["réponse jugée inutile", "confiance faible"]
     [group] = group_messages([first, second])
     assert group.reasons == ["confiance faible", "réponse jugée inutile"]
-
-
-def test_normalise_strips_case_accents_and_punctuation() -> None:
-    assert normalise("  Où est   l'Hôpital ?! ") == "ou est l hopital"
 
 
 def test_the_spacy_model_is_loaded_once() -> None:

@@ -1,5 +1,6 @@
 """The pipeline page with the Flask test client: production model and history, jobs started from the page,
-their live JSON, the verdict, deploying, rolling back, CSRF and a second job refused."""
+their live JSON, the verdict, deploying, rolling back, CSRF and a second job refused; a studio made without the
+deployment flow."""
 
 from __future__ import annotations
 
@@ -11,12 +12,15 @@ from sqlalchemy import select
 
 from accueil import deployment
 from accueil.gate import EmergencyMiss, ModelFigures, gate
+from accueil.release import studio_flow
 from studio import jobs
+from studio.accounts import create_user
+from studio.app import create_app
 from studio.audit import AuditEntry
 from studio.db import session_scope
 from studio.views.pipeline import deploy_work
 from tests.conftest import free_port
-from tests.studio.conftest import csrf_from
+from tests.studio.conftest import PASSWORDS, csrf_from, login, settings_on_copies
 
 
 @pytest.fixture
@@ -219,6 +223,19 @@ def test_a_second_job_is_refused_while_one_runs_and_the_page_follows_it(settings
 
 
 def test_a_deploy_job_for_a_vanished_model_fails_in_french(settings) -> None:
-    work = deploy_work(settings.rasa_models_dir / "absent.tar.gz", "marie")
+    work = deploy_work(studio_flow(), settings.rasa_models_dir / "absent.tar.gz", "marie")
     job = jobs.wait(settings, jobs.start_job(settings, "deploy", "marie", work).id)
     assert job.status == "failed" and job.error.startswith("Le modèle ") and job.error.endswith("n'existe pas.")
+
+
+def test_a_studio_made_without_the_deployment_flow_serves_its_other_pages(tmp_path) -> None:
+    settings = settings_on_copies(tmp_path)
+    app = create_app(settings)  # no flow: what tests of other pages may build
+    with session_scope(settings) as db:
+        create_user(db, "redactrice", PASSWORDS["editor"], "editor")
+    client = app.test_client()
+    assert login(client, "redactrice", PASSWORDS["editor"]).status_code == 302
+    assert client.get("/intents/").status_code == 200
+    assert client.get("/pipeline/").status_code == 404
+    assert client.post("/pipeline/entrainer", data={"csrf_token": csrf_from(client.get("/intents/").get_data(as_text=True))}).status_code == 404
+    assert jobs.latest_job(settings) is None
