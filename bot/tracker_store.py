@@ -20,6 +20,10 @@ as soon as the database answers again:
 The number of events the database holds is kept on each tracker this store hands out (`retrieve`, `init_tracker`),
 so a save never needs to read the database back (Rasa's `save` counts the stored events, and its event broker
 reads the whole tracker again). A tracker that did not come from this store is counted as Rasa does.
+
+The conversations handled in the last `RECENT_SECONDS` (at most `RECENT_CONVERSATIONS`) are also kept in memory,
+compressed, so that a conversation goes on while the database is away; older ones are dropped, so the memory
+this takes follows the number of patients talking now, not the number of conversations since the start.
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ import logging
 import os
 import sqlite3
 import time
+import zlib
 from collections import OrderedDict
 from contextlib import closing
 from pathlib import Path
@@ -44,7 +49,8 @@ logger = logging.getLogger(__name__)
 # and how many the event broker has had.
 STORED = "_accueil_stored_events"
 PUBLISHED = "_accueil_published_events"
-RECENT_CONVERSATIONS = 500  # kept in memory, to go on while the database is away (a few MB)
+RECENT_CONVERSATIONS = 500  # at most this many conversations kept in memory (a few kB each, compressed)…
+RECENT_SECONDS = 1800.0  # …and only those that had a message in the last 30 minutes
 JOURNAL_SCHEMA = """
 CREATE TABLE IF NOT EXISTS pending (
     sender_id TEXT PRIMARY KEY,
@@ -102,8 +108,9 @@ class JournaledSQLTrackerStore(SQLTrackerStore):
         # Conversations that `retrieve` did not find (or could not read): the tracker Rasa then makes for them
         # (through its `FailSafeTrackerStore`, not this store's `init_tracker`) has no event in the database.
         self._new: OrderedDict[str, None] = OrderedDict()
-        # The conversations handled lately, read back from here while the database is away.
-        self._recent: OrderedDict[str, DialogueStateTracker] = OrderedDict()
+        # The conversations handled lately, read back from here while the database is away:
+        # sender_id → (last touched, events the database holds, the events as compressed JSON).
+        self._recent: OrderedDict[str, tuple[float, Optional[int], bytes]] = OrderedDict()
         if self.journal is not None:
             self._flush_all()
 
@@ -129,13 +136,14 @@ class JournaledSQLTrackerStore(SQLTrackerStore):
             if recent is None:
                 self._remember(self._new, sender_id, None)
                 raise
-            return self._tracker(sender_id, [event.as_dict() for event in recent.events], getattr(recent, STORED, None))
+            _, stored, packed = recent
+            return self._tracker(sender_id, json.loads(zlib.decompress(packed)), stored)
         if tracker is None:
             self._remember(self._new, sender_id, None)
         else:
             setattr(tracker, STORED, len(tracker.events))
             setattr(tracker, PUBLISHED, len(tracker.events))
-            self._remember(self._recent, sender_id, tracker)
+            self._keep(tracker.sender_id, [event.as_dict() for event in tracker.events], len(tracker.events))
         return tracker
 
     async def retrieve_full_tracker(self, conversation_id: Text) -> Optional[DialogueStateTracker]:
@@ -173,7 +181,17 @@ class JournaledSQLTrackerStore(SQLTrackerStore):
             else:
                 setattr(tracker, STORED, len(events))
                 self._flush_all()
-        self._remember(self._recent, tracker.sender_id, tracker)
+        self._keep(tracker.sender_id, events, getattr(tracker, STORED, None))
+
+    def _keep(self, sender_id: str, events: list[dict], stored: Optional[int]) -> None:
+        """Keeps a conversation in memory, and forgets those silent for longer than RECENT_SECONDS."""
+        now = time.monotonic()
+        self._remember(self._recent, sender_id, (now, stored, zlib.compress(json.dumps(events).encode(), 1)))
+        while self._recent:
+            oldest = next(iter(self._recent.values()))
+            if now - oldest[0] <= RECENT_SECONDS:
+                break
+            self._recent.popitem(last=False)
 
     @staticmethod
     def _remember(memory: OrderedDict, sender_id: str, value: Any) -> None:

@@ -11,6 +11,7 @@ import asyncio
 import json
 import sqlite3
 import stat
+import time
 
 import pytest
 import sqlalchemy as sa
@@ -160,3 +161,29 @@ def test_the_endpoints_file_names_the_journal_and_a_connect_timeout(tmp_path, pg
     assert store["journal"] == str(tmp_path / JOURNAL_FILE)
     assert store["query"]["connect_timeout"] == "4"
 
+
+
+def test_only_the_conversations_of_the_last_minutes_are_kept_in_memory(tmp_path, monkeypatch) -> None:
+    import bot.tracker_store
+
+    monkeypatch.setattr(bot.tracker_store, "RECENT_SECONDS", 0.5)
+    settings = sqlite_settings(tmp_path)
+    store = open_store(settings)
+    turn(store, "patient-silent", "bonjour")
+    time.sleep(0.7)
+    turn(store, "patient-talking", "bonjour")
+    kept = store._tracker_store._recent
+    assert list(kept) == ["patient-talking"]
+
+    database = tmp_path / "conversations.db"
+    locker = sqlite3.connect(database, timeout=0)
+    locker.execute("BEGIN IMMEDIATE")
+    try:  # the conversation kept in memory goes on while the store is away
+        turn(store, "patient-talking", "et le parking ?")
+        tracker = asyncio.run(store.retrieve("patient-talking"))
+        assert [e.text for e in tracker.events if isinstance(e, UserUttered)] == ["bonjour", "et le parking ?"]
+    finally:
+        locker.rollback()
+        locker.close()
+    turn(store, "patient-talking", "merci")
+    assert stored_texts(f"sqlite:///{database}", "patient-talking") == ["bonjour", "et le parking ?", "merci"]
