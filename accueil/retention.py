@@ -29,11 +29,12 @@ import datetime as dt
 import re
 from typing import Callable, Iterable, Sequence, Union
 
-from sqlalchemy import Column, DateTime, Float, MetaData, String, Table, create_engine, delete, event, func, inspect, select
+from sqlalchemy import Column, create_engine, delete, event, func, inspect, select
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import SQLAlchemyError
 
 from core.purging import PurgeCount, database_exists
+from core.rasa_events import EVENTS, has_events_table
 from core.settings import Settings
 
 # A purge: (settings, cutoff as an aware UTC datetime, dry_run) -> its count(s). Runs its database's deletes in one
@@ -115,16 +116,17 @@ def erase_freed_space(settings: Settings, tables: Iterable[str]) -> None:
             engine.dispose()
 
 
-_metadata = MetaData()
-# The columns used here of Rasa's `events` table (rasa.core.tracker_store.SQLTrackerStore.SQLEvent).
-EVENTS = Table("events", _metadata, Column("sender_id", String(255)), Column("timestamp", Float))
-# The dated tables of the knowledge base's database: their models are in actions/records.py and studio/inbox.py.
-DATED_TABLES = (
-    Table("answer_feedback", _metadata, Column("created_at", DateTime)),
-    Table("handover_requests", _metadata, Column("created_at", DateTime)),
-    Table("contact_history", _metadata, Column("updated_at", DateTime)),
-    Table("studio_inbox_decisions", _metadata, Column("at", DateTime)),
-)
+def dated_columns() -> list[Column]:
+    """The dated column of each purged table of the knowledge base's database (their models: actions/records.py, studio/inbox.py)."""
+    from actions.records import AnswerFeedback, ContactRecord, HandoverRequest
+    from studio.inbox import InboxDecision
+
+    return [
+        AnswerFeedback.__table__.c.created_at,
+        HandoverRequest.__table__.c.created_at,
+        ContactRecord.__table__.c.updated_at,
+        InboxDecision.__table__.c.at,
+    ]
 
 
 def purge_conversations(settings: Settings, cutoff: dt.datetime, dry_run: bool) -> list[PurgeCount]:
@@ -135,7 +137,7 @@ def purge_conversations(settings: Settings, cutoff: dt.datetime, dry_run: bool) 
     engine = _engine(url)
     try:
         with engine.begin() as connection:
-            if not inspect(connection).has_table("events"):
+            if not has_events_table(connection):
                 return []
             old = (
                 select(EVENTS.c.sender_id).group_by(EVENTS.c.sender_id).having(func.max(EVENTS.c.timestamp) < cutoff.timestamp())
@@ -160,10 +162,10 @@ def purge_records(settings: Settings, cutoff: dt.datetime, dry_run: bool) -> lis
     try:
         with engine.begin() as connection:
             existing = set(inspect(connection).get_table_names())
-            for table in DATED_TABLES:
+            for dated in dated_columns():
+                table = dated.table
                 if table.name not in existing:
                     continue
-                (dated,) = table.c  # the one dated column declared above
                 if dry_run:
                     rows = connection.scalar(select(func.count()).select_from(table).where(dated < limit))
                 else:

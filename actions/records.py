@@ -43,8 +43,8 @@ class HandoverRequest(Base):
     name = Column(String(200))
     phone = Column(String(20))
     reason = Column(Text)
-    callback_at = Column(DateTime)
-    created_at = Column(DateTime, nullable=False)
+    callback_at = Column(DateTime)  # the hospital's local time
+    created_at = Column(DateTime, nullable=False)  # UTC
 
 
 class ContactRecord(Base):

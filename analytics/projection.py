@@ -42,7 +42,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any, Iterable
 
-from sqlalchemy import Column, Float, Integer, MetaData, String, Table, Text, create_engine, delete, func, inspect, select, update
+from sqlalchemy import create_engine, delete, func, select, update
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -69,6 +69,7 @@ from core.catalogue import (
     VOICE_CHANNEL,
 )
 from core.pseudonyms import phone_pseudonym, sender_pseudonym
+from core.rasa_events import EVENTS, has_events_table
 from core.settings import Settings
 from kb_sync.db import get_engine
 
@@ -77,20 +78,6 @@ LAST_EVENT = "last_event_id"  # the watermark: every event up to it is projected
 SEEN_EVENT = "seen_event_id"  # the greatest event id projected (those past the watermark may be projected again)
 # A tracker save commits within this many seconds of its events' timestamps (one message's handling).
 SETTLE_SECONDS = 60.0
-
-_metadata = MetaData()
-# The columns of Rasa's `events` table (rasa.core.tracker_store.SQLTrackerStore.SQLEvent) read here.
-EVENTS = Table(
-    "events",
-    _metadata,
-    Column("id", Integer, primary_key=True),
-    Column("sender_id", String(255)),
-    Column("type_name", String(255)),
-    Column("timestamp", Float),
-    Column("intent_name", String(255)),
-    Column("action_name", String(255)),
-    Column("data", Text),
-)
 
 
 @dataclass
@@ -300,7 +287,7 @@ def project(settings: Settings) -> ProjectionReport:
     ensure_tables(settings.db_url)
     report = ProjectionReport()
     source = tracker_engine(settings.conversations_db_url)
-    if not inspect(source).has_table("events"):
+    if not has_events_table(source):
         return report
     engine = get_engine(settings.db_url)
     _ensure_state(engine)

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Iterable, Iterator
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Column, Float, Integer, MetaData, String, Table, Text, create_engine, func, inspect, select
+from sqlalchemy import create_engine, func, select
 from sqlalchemy.engine import Engine, make_url
 
 from core.catalogue import (
@@ -40,6 +40,7 @@ from core.catalogue import (
     channel_label,
 )
 from core.masking import mask_personal_data
+from core.rasa_events import EVENTS, has_events_table
 from core.settings import Settings
 
 FEEDBACK_QUESTION = "Cette réponse vous a-t-elle aidé"
@@ -49,20 +50,6 @@ FALLBACK = "non compris (repli)"
 NEGATIVE_FEEDBACK = "réponse jugée inutile"
 HUMAN_REQUEST = "demande à parler à un humain"
 REASONS = (LOW_CONFIDENCE, FALLBACK, NEGATIVE_FEEDBACK, HUMAN_REQUEST)
-
-_metadata = MetaData()
-# The columns of Rasa's `events` table (rasa.core.tracker_store.SQLTrackerStore.SQLEvent) that are read here.
-EVENTS = Table(
-    "events",
-    _metadata,
-    Column("id", Integer, primary_key=True),
-    Column("sender_id", String(255)),
-    Column("type_name", String(255)),
-    Column("timestamp", Float),
-    Column("intent_name", String(255)),
-    Column("action_name", String(255)),
-    Column("data", Text),
-)
 
 
 @dataclass
@@ -289,7 +276,7 @@ def flagged_messages(settings: Settings) -> list[FlaggedMessage]:
     if not _store_exists(url):
         return []
     engine = _engine(url)
-    if not inspect(engine).has_table("events"):
+    if not has_events_table(engine):
         return []
     with engine.connect() as connection:
         last_id, count = connection.execute(select(func.max(EVENTS.c.id), func.count())).one()

@@ -1,9 +1,8 @@
 """The handover requests the assistant took (transfers and callback requests), read for the staff who take over.
 
-The action server writes them into `handover_requests` (the knowledge base's database); this module
-reads that table read-only, with its own description of the columns used, without importing the
-actions. Each request carries the one-line summary of the conversation, ending with the caller's
-previous contacts when he was known by his number.
+The action server writes them into `handover_requests` (the knowledge base's database, described in
+`actions/records.py`); this module reads that table read-only. Each request carries the one-line summary
+of the conversation, ending with the caller's previous contacts when he was known by his number.
 """
 
 from __future__ import annotations
@@ -12,27 +11,14 @@ import datetime as dt
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Column, DateTime, Integer, MetaData, String, Table, Text, inspect, select
+from sqlalchemy import inspect, select
 
+from actions.records import HandoverRequest as HandoverRequestRow
 from core.catalogue import HANDOVER_KIND_LABELS, channel_label
 from core.settings import Settings
 from kb_sync.db import get_engine
 
-_metadata = MetaData()
-HANDOVER_REQUESTS = Table(
-    "handover_requests",
-    _metadata,
-    Column("id", Integer, primary_key=True),
-    Column("channel", String(50)),
-    Column("kind", String(20)),
-    Column("service", String(100)),
-    Column("summary", Text),
-    Column("name", String(200)),
-    Column("phone", String(20)),
-    Column("reason", Text),
-    Column("callback_at", DateTime),  # the hospital's local time
-    Column("created_at", DateTime),  # UTC
-)
+HANDOVER_REQUESTS = HandoverRequestRow.__table__
 
 
 @dataclass(frozen=True)
