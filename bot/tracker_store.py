@@ -62,7 +62,10 @@ CREATE TABLE IF NOT EXISTS pending (
 
 
 class Journal:
-    """The local file of the conversations the database could not take yet (sqlite3, one short transaction a call)."""
+    """The local file of the conversations the database could not take yet (sqlite3, one short transaction a call).
+
+    One Rasa process owns it: the names of the conversations it holds are also kept in memory, so that the usual
+    case, an empty journal, costs no file access on a message's path."""
 
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
@@ -70,6 +73,7 @@ class Journal:
         os.close(os.open(self.path, os.O_WRONLY | os.O_CREAT, 0o600))  # patients' words: this user only
         with closing(self._connect()) as db, db:
             db.execute(JOURNAL_SCHEMA)
+            self._held = {row[0] for row in db.execute("SELECT sender_id FROM pending")}
 
     def _connect(self) -> sqlite3.Connection:
         return sqlite3.connect(self.path, timeout=5)
@@ -81,22 +85,29 @@ class Journal:
                 "ON CONFLICT(sender_id) DO UPDATE SET events = excluded.events, saved_at = excluded.saved_at",
                 (sender_id, base, json.dumps(events), time.time()),
             )
+        self._held.add(sender_id)
 
     def get(self, sender_id: str) -> Optional[tuple[Optional[int], list[dict]]]:
+        if sender_id not in self._held:
+            return None
         with closing(self._connect()) as db:
             row = db.execute("SELECT base, events FROM pending WHERE sender_id = ?", (sender_id,)).fetchone()
         return None if row is None else (row[0], json.loads(row[1]))
 
     def senders(self) -> list[str]:
+        if not self._held:
+            return []
         with closing(self._connect()) as db:
             return [row[0] for row in db.execute("SELECT sender_id FROM pending ORDER BY saved_at")]
 
     def remove(self, sender_id: str, events_count: int) -> None:
         """Forgets a conversation written to the database, unless it got more events meanwhile."""
         with closing(self._connect()) as db, db:
-            db.execute(
+            deleted = db.execute(
                 "DELETE FROM pending WHERE sender_id = ? AND json_array_length(events) = ?", (sender_id, events_count)
-            )
+            ).rowcount
+        if deleted:
+            self._held.discard(sender_id)
 
 
 class JournaledSQLTrackerStore(SQLTrackerStore):

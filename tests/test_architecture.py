@@ -18,6 +18,16 @@ ALLOWED: dict[tuple[str, str], str] = {}
 Edge = tuple[str, str]
 
 
+def project_sources() -> list[Path]:
+    """Every Python source of the project's packages (the widget's npm packages left out)."""
+    return [
+        path
+        for package in PACKAGES
+        for path in sorted((ROOT / package).rglob("*.py"))
+        if "node_modules" not in path.parts
+    ]
+
+
 def imported_modules(tree: ast.AST) -> list[tuple[str, int]]:
     """The absolute modules a source imports, with their lines: `import x.y`, `from x.y import z`,
     `importlib.import_module("x.y")` (relative imports stay inside their package)."""
@@ -42,15 +52,12 @@ def imported_modules(tree: ast.AST) -> list[tuple[str, int]]:
 def package_graph() -> dict[Edge, list[str]]:
     """Each edge between two packages, with where it is made ("studio/views/pipeline.py:15")."""
     edges: dict[Edge, list[str]] = defaultdict(list)
-    for package in PACKAGES:
-        for path in sorted((ROOT / package).rglob("*.py")):
-            if "node_modules" in path.parts:
-                continue
-            where = path.relative_to(ROOT).as_posix()
-            for module, line in imported_modules(ast.parse(path.read_text(encoding="utf-8"), where)):
-                target = module.split(".")[0]
-                if target in PACKAGES and target != package:
-                    edges[(package, target)].append(f"{where}:{line}")
+    for path in project_sources():
+        package, where = path.relative_to(ROOT).parts[0], path.relative_to(ROOT).as_posix()
+        for module, line in imported_modules(ast.parse(path.read_text(encoding="utf-8"), where)):
+            target = module.split(".")[0]
+            if target in PACKAGES and target != package:
+                edges[(package, target)].append(f"{where}:{line}")
     return edges
 
 

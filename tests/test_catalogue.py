@@ -13,9 +13,8 @@ import yaml
 from rasa.shared.core.constants import DEFAULT_ACTION_NAMES, DEFAULT_INTENTS
 
 from core import catalogue
+from tests.test_architecture import ROOT, project_sources
 
-ROOT = Path(__file__).resolve().parent.parent
-PACKAGES = ("accueil", "actions", "analytics", "bot", "core", "kb_sync", "studio", "voice_gateway")
 CATALOGUE = ROOT / "core" / "catalogue.py"
 # Names the duplicates had before the catalogue took their place.
 FORMER_NAMES = {"NOT_A_REASON", "NOT_RECALLED", "CHANNEL_NAMES", "DENY_INTENT", "OTHER_INTENTS"}
@@ -101,9 +100,8 @@ def duplicates(path: Path) -> list[str]:
 def test_no_module_keeps_its_own_copy_of_the_catalogue() -> None:
     found = [
         problem
-        for package in PACKAGES
-        for path in sorted((ROOT / package).rglob("*.py"))
-        if path != CATALOGUE and "node_modules" not in path.parts
+        for path in project_sources()
+        if path != CATALOGUE
         for problem in duplicates(path)
     ]
     assert not found, "use core.catalogue instead:\n" + "\n".join(found)

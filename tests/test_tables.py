@@ -9,32 +9,29 @@ from __future__ import annotations
 import ast
 from collections import defaultdict
 
-from tests.test_architecture import PACKAGES, ROOT
+from tests.test_architecture import ROOT, project_sources
 
 
 def table_descriptions() -> dict[str, list[str]]:
     """Each table name, with where it is described ("actions/records.py:36")."""
     found: dict[str, list[str]] = defaultdict(list)
-    for package in PACKAGES:
-        for path in sorted((ROOT / package).rglob("*.py")):
-            if "node_modules" in path.parts:
-                continue
-            where = path.relative_to(ROOT).as_posix()
-            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), where)):
-                name = None
-                if isinstance(node, ast.Assign) and any(
-                    isinstance(target, ast.Name) and target.id == "__tablename__" for target in node.targets
-                ):
-                    name = node.value
-                elif (
-                    isinstance(node, ast.Call)
-                    and (node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", None)) == "Table"
-                    and len(node.args) >= 2
-                    and "metadata" in ast.unparse(node.args[1]).lower()  # not a rich.table.Table
-                ):
-                    name = node.args[0]
-                if isinstance(name, ast.Constant) and isinstance(name.value, str):
-                    found[name.value].append(f"{where}:{node.lineno}")
+    for path in project_sources():
+        where = path.relative_to(ROOT).as_posix()
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), where)):
+            name = None
+            if isinstance(node, ast.Assign) and any(
+                isinstance(target, ast.Name) and target.id == "__tablename__" for target in node.targets
+            ):
+                name = node.value
+            elif (
+                isinstance(node, ast.Call)
+                and (node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", None)) == "Table"
+                and len(node.args) >= 2
+                and "metadata" in ast.unparse(node.args[1]).lower()  # not a rich.table.Table
+            ):
+                name = node.args[0]
+            if isinstance(name, ast.Constant) and isinstance(name.value, str):
+                found[name.value].append(f"{where}:{node.lineno}")
     return found
 
 
