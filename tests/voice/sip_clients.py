@@ -25,7 +25,7 @@ from typing import Optional, Sequence
 
 import numpy as np
 
-from tests.conftest import free_port
+from tests.conftest import free_port, free_port_run
 
 SCENARIOS = Path(__file__).resolve().parent / "scenarios"
 SIPP_PCAPS = Path("/usr/share/sip-tester")
@@ -127,6 +127,11 @@ class BaresipResult:
     recordings: list[Path]  # what baresip heard (sndfile "dec" dumps)
     sent: list[Path]  # what it sent (sndfile "enc" dumps)
 
+    @property
+    def could_not_bind(self) -> bool:
+        """baresip never started: one of its ports was taken between our probe and its bind."""
+        return "init failed (Address already in use)" in self.output and not self.recordings and not self.sent
+
 
 class Baresip:
     """A baresip softphone reading its microphone from a WAV and dumping what it hears.
@@ -141,13 +146,20 @@ class Baresip:
     baresip hangs up as soon as aufile reaches the end of the WAV ("audio error
     (0,end of file)"), so the WAV must last longer than the call: pad it with
     silence (`espeak_wav(..., pad_seconds=(lead, trail))`).
+
+    `sip_listen` also opens SIP/TLS on the next port, so both must be free; a
+    port free when probed may still be taken (by any client's ephemeral port)
+    before baresip binds it, so a start that fails on "Address already in use"
+    is retried on new ports.
     """
+
+    START_ATTEMPTS = 4
 
     def __init__(self, workdir: Path, source_wav: Path, user: str = "caller") -> None:
         self.workdir = Path(workdir)
         self.source_wav = Path(source_wav)
         self.user = user
-        self.port = free_port()
+        self.port = free_port_run(2)
         self.confdir = self.workdir / "baresip"
         self.recdir = self.workdir / "baresip-rec"
 
@@ -194,6 +206,14 @@ class Baresip:
         rate, samples = read_wav(self.source_wav)
         if len(samples) / rate <= seconds:
             raise ValueError(f"{self.source_wav} lasts {len(samples) / rate:.1f} s: baresip would hang up before {seconds} s")
+        for attempt in range(self.START_ATTEMPTS):
+            result = await self._run(uri, seconds)
+            if not result.could_not_bind or attempt == self.START_ATTEMPTS - 1:
+                return result
+            self.port = free_port_run(2)
+        return result
+
+    async def _run(self, uri: str, seconds: int) -> BaresipResult:
         self.write_config()
         proc = await asyncio.create_subprocess_exec(
             "baresip",

@@ -12,6 +12,7 @@ import contextlib
 import functools
 import re
 import shutil
+import socket
 import stat
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -204,6 +205,30 @@ def test_baresip_call_audio_both_ways(tmp_path: Path):
     assert rms(loudest_window(gateway_heard, 16000, 0.5)) > SPEECH_RMS * 3
     _, sent = read_wav(speech)
     assert rms(loudest_window(sent, 8000, 0.5)) > SPEECH_RMS * 3
+
+
+@needs_clients
+def test_the_softphone_still_calls_when_a_port_it_probed_is_taken_before_it_binds(tmp_path: Path):
+    """CI once lost a run to baresip's SIP/TLS port being taken between the probe and the bind."""
+    speech = espeak_wav("Bonjour.", tmp_path / "caller.wav", pad_seconds=(0.3, 6.0))
+    handler = Recorder()
+
+    async def scenario():
+        async with running(handler, tmp_path) as transport:
+            phone = Baresip(tmp_path, speech)
+            first_port = phone.port
+            with socket.socket() as squatter:
+                squatter.bind(("127.0.0.1", first_port + 1))  # baresip's SIP/TLS port
+                squatter.listen()
+                result = await phone.call(f"sip:accueil@127.0.0.1:{transport.port}", seconds=2)
+            await settle(transport, handler, 1)
+            return first_port, phone.port, result
+
+    first_port, final_port, result = run(scenario())
+    assert final_port != first_port
+    assert result.returncode == 0, result.output
+    assert "Call established" in result.output, result.output
+    assert len(handler.calls) == 1
 
 
 @needs_clients
