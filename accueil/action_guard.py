@@ -23,8 +23,8 @@ def switchboard_phone(settings: Settings, wait_seconds: float = 5.0) -> Optional
     from sqlalchemy.engine import make_url
     from sqlalchemy.orm import Session
 
-    from kb_sync.db import get_engine
     from kb_sync.models import Organisation
+    from store.engine import get_engine
 
     url = make_url(settings.db_url)
     if url.get_backend_name() == "sqlite" and not (url.database and Path(url.database).is_file()):

@@ -11,7 +11,7 @@ Used by the studio's pipeline jobs and by `accueil deploy`, `accueil rollback` a
   * `rollback`: the previous model back into production;
   * `model_to_serve`: what `accueil run` starts Rasa with.
 
-Two tables of their own on ACCUEIL_DB_URL, created on first use: `model_deployments` (one row per change of the
+Two tables of their own on ACCUEIL_DB_URL (`store.tables`, the schema upgraded on first use): `model_deployments` (one row per change of the
 production model: initial, deploy or rollback; the production model is the latest row) and `model_evaluations`
 (each model's figures on each version of the held-out set, so a model is evaluated once).
 """
@@ -25,20 +25,19 @@ import re
 import subprocess
 import sys
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 
-from sqlalchemy import JSON, Boolean, Column, DateTime, Float, Integer, String, Text, UniqueConstraint, select
-from sqlalchemy.orm import declarative_base
+from sqlalchemy import select
 
 from accueil import rasa_api
 from accueil.gate import EmergencyMiss, ModelFigures, Verdict, gate
 from accueil.training import NoProgress, Progress
 from core.catalogue import EMERGENCY_INTENT
 from core.settings import Settings
-from kb_sync.db import get_engine, session_factory
-
-Base = declarative_base()
+from store import tables
+from store.engine import session_factory
+from store.migrate import migrate
+from store.tables import Base
 
 KIND_LABELS = {"initial": "premier modèle", "deploy": "déploiement", "rollback": "retour en arrière"}
 
@@ -48,20 +47,7 @@ class DeploymentError(RuntimeError):
 
 
 class Deployment(Base):
-    __tablename__ = "model_deployments"
-    id = Column(Integer, primary_key=True)
-    model_file = Column(Text, nullable=False)  # absolute path of the .tar.gz
-    kind = Column(String(16), nullable=False)  # initial, deploy or rollback
-    intent_macro_f1 = Column(Float)
-    entity_macro_f1 = Column(Float)
-    emergency_ok = Column(Boolean)  # None: not checked (initial model)
-    forced = Column(Boolean, nullable=False, default=False)
-    by = Column(String(100), nullable=False)
-    at = Column(DateTime, nullable=False)  # UTC
-    holdout_fingerprint = Column(String(16))
-    figures = Column(JSON)  # ModelFigures.as_dict() on that held-out set
-    loaded = Column(Boolean, nullable=False, default=False)  # loaded into a running Rasa server at once
-    note = Column(Text, nullable=False, default="")
+    __table__ = tables.model_deployments
 
     @property
     def model(self) -> Path:
@@ -80,23 +66,11 @@ class Deployment(Base):
 
 
 class ModelEvaluation(Base):
-    __tablename__ = "model_evaluations"
-    __table_args__ = (UniqueConstraint("model", "holdout_fingerprint"),)
-    id = Column(Integer, primary_key=True)
-    model = Column(String(200), nullable=False)  # file name
-    holdout_fingerprint = Column(String(16), nullable=False)
-    figures = Column(JSON, nullable=False)
-    report_dir = Column(Text, nullable=False, default="")
-    at = Column(DateTime, nullable=False)
-
-
-@lru_cache(maxsize=8)
-def _create_tables(db_url: str) -> None:
-    Base.metadata.create_all(get_engine(db_url), checkfirst=True)
+    __table__ = tables.model_evaluations
 
 
 def _session(settings: Settings):
-    _create_tables(settings.db_url)
+    migrate(settings.db_url)
     return session_factory(settings.db_url)()
 
 

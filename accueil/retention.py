@@ -8,13 +8,14 @@ or `--older-than`):
   deleted whole or kept whole, never cut in half: one still going on, or taken up again since,
   keeps its earlier events until it has been silent for the whole retention period;
 - in the knowledge base's database (`settings.db_url`), the rows older than the cutoff of
-  `answer_feedback` and `handover_requests` (`actions/records.py`, column `created_at`), of the
-  contact history `contact_history` (its last update, `updated_at`) and of the studio's inbox
-  decisions `studio_inbox_decisions` (`studio/inbox.py`, column `at`).
+  `answer_feedback` and `handover_requests` (column `created_at`) and of the contact history
+  `contact_history` (its last update, `updated_at`): `actions.records.purge`; of the studio's inbox
+  decisions `studio_inbox_decisions` (column `at`): `studio.inbox.purge_decisions`.
 
-A table (or a SQLite file) that does not exist yet is skipped. Each database is purged in one
-transaction. The analytics tables (`analytics/purge.py`) are purged the same way, and the log files under
-VAR_DIR (`*.log` and their rotated copies, `core/logs.py`) last written before the cutoff are deleted.
+Each owner of a table exposes its purge and this module composes them (`PURGES`). A table (or a SQLite file)
+that does not exist yet is skipped. Each purge runs in one transaction. The analytics tables
+(`analytics.purge`) are purged the same way, and the log files under VAR_DIR (`*.log` and their rotated
+copies, `core.logs.purge_logs`) last written before the cutoff are deleted.
 
 Deleted must mean erased: SQLite's connections delete with `secure_delete` (freed space overwritten with
 zeros), and after each purge every SQLite file is rebuilt by `VACUUM` and its WAL emptied;
@@ -29,7 +30,7 @@ import datetime as dt
 import re
 from typing import Callable, Iterable, Sequence, Union
 
-from sqlalchemy import Column, create_engine, delete, event, func, inspect, select
+from sqlalchemy import create_engine, delete, event, func, inspect, select
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -72,13 +73,8 @@ def cutoff_for(period: dt.timedelta, now: dt.datetime | None = None) -> dt.datet
     return (now or dt.datetime.now(dt.timezone.utc)) - period
 
 
-def _naive_utc(cutoff: dt.datetime) -> dt.datetime:
-    """The cutoff as the naive UTC datetimes the records and the studio store."""
-    return cutoff.astimezone(dt.timezone.utc).replace(tzinfo=None) if cutoff.tzinfo else cutoff
-
-
 def _engine(url: str) -> Engine:
-    from kb_sync.db import sqlite_secure_delete
+    from store.engine import sqlite_secure_delete
 
     if make_url(url).get_backend_name() != "sqlite":
         return create_engine(url, future=True)
@@ -116,19 +112,6 @@ def erase_freed_space(settings: Settings, tables: Iterable[str]) -> None:
             engine.dispose()
 
 
-def dated_columns() -> list[Column]:
-    """The dated column of each purged table of the knowledge base's database (their models: actions/records.py, studio/inbox.py)."""
-    from actions.records import AnswerFeedback, ContactRecord, HandoverRequest
-    from studio.inbox import InboxDecision
-
-    return [
-        AnswerFeedback.__table__.c.created_at,
-        HandoverRequest.__table__.c.created_at,
-        ContactRecord.__table__.c.updated_at,
-        InboxDecision.__table__.c.at,
-    ]
-
-
 def purge_conversations(settings: Settings, cutoff: dt.datetime, dry_run: bool) -> list[PurgeCount]:
     """Rasa's tracker store: the events of the conversations whose last event is older than the cutoff."""
     url = settings.conversations_db_url
@@ -152,28 +135,16 @@ def purge_conversations(settings: Settings, cutoff: dt.datetime, dry_run: bool) 
     return [PurgeCount("events", rows, f"{conversations} conversation{'s' if conversations > 1 else ''}")]
 
 
-def purge_records(settings: Settings, cutoff: dt.datetime, dry_run: bool) -> list[PurgeCount]:
-    """The knowledge base's database: answer feedback, handover requests, contact history and inbox decisions older than the cutoff."""
-    if not database_exists(settings.db_url):
-        return []
-    limit = _naive_utc(cutoff)
-    counts = []
-    engine = _engine(settings.db_url)
-    try:
-        with engine.begin() as connection:
-            existing = set(inspect(connection).get_table_names())
-            for dated in dated_columns():
-                table = dated.table
-                if table.name not in existing:
-                    continue
-                if dry_run:
-                    rows = connection.scalar(select(func.count()).select_from(table).where(dated < limit))
-                else:
-                    rows = connection.execute(delete(table).where(dated < limit)).rowcount
-                counts.append(PurgeCount(table.name, rows))
-    finally:
-        engine.dispose()
-    return counts
+def _purge_records(settings: Settings, cutoff: dt.datetime, dry_run: bool) -> list[PurgeCount]:
+    from actions.records import purge as purge_records
+
+    return purge_records(settings, cutoff, dry_run)
+
+
+def _purge_inbox(settings: Settings, cutoff: dt.datetime, dry_run: bool) -> list[PurgeCount]:
+    from studio.inbox import purge_decisions
+
+    return purge_decisions(settings, cutoff, dry_run)
 
 
 def _purge_analytics(settings: Settings, cutoff: dt.datetime, dry_run: bool) -> list[PurgeCount]:
@@ -189,7 +160,7 @@ def _purge_logs(settings: Settings, cutoff: dt.datetime, dry_run: bool) -> list[
 
 
 # Every purge `accueil purge` runs, in order.
-PURGES: list[Purge] = [purge_conversations, purge_records, _purge_analytics, _purge_logs]
+PURGES: list[Purge] = [purge_conversations, _purge_records, _purge_inbox, _purge_analytics, _purge_logs]
 
 
 def purge(

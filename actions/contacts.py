@@ -22,14 +22,11 @@ from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 from rasa_sdk import Tracker
-from sqlalchemy import select
-
 from actions import records
 from actions.french_text import WEEKDAYS, format_date, join_words
 from core.catalogue import CALL_REASONS, CALLBACK_KIND as CALLBACK, NOT_A_CALL_REASON, TRANSFER_KIND as TRANSFER, VOICE_CHANNEL as VOICE, channel_label
 from core.pseudonyms import phone_pseudonym, sender_pseudonym
 from core.settings import Settings, get_settings
-from kb_sync.db import session_factory
 
 log = logging.getLogger(__name__)
 
@@ -106,25 +103,18 @@ def remember(tracker: Tracker, outcome: str | None = None, service: str | None =
     reasons = _reasons(tracker)
     if person is None or not (reasons or outcome):
         return
-    records.ready(settings.db_url, settings.db_wait_seconds)
-    conversation = sender_pseudonym(settings, tracker.sender_id)
-    start = session_start(tracker)
-    now = utc_now(settings)
-    with session_factory(settings.db_url, settings.db_wait_seconds)() as db, db.begin():
-        row = db.execute(
-            select(records.ContactRecord).where(
-                records.ContactRecord.conversation_key == conversation, records.ContactRecord.session_start == start
-            )
-        ).scalar_one_or_none()
-        if row is None:
-            row = records.ContactRecord(conversation_key=conversation, session_start=start, created_at=now)
-            db.add(row)
-        row.person_key = person
-        row.channel = tracker.get_latest_input_channel() or row.channel
-        row.reasons = " ".join(dict.fromkeys([*(row.reasons or "").split(), *reasons]))
-        row.outcome = outcome or row.outcome
-        row.service = service or row.service
-        row.updated_at = now
+    records.record_contact(
+        settings.db_url,
+        settings.db_wait_seconds,
+        conversation_key=sender_pseudonym(settings, tracker.sender_id),
+        session_start=session_start(tracker),
+        person_key=person,
+        channel=tracker.get_latest_input_channel(),
+        reasons=reasons,
+        outcome=outcome,
+        service=service,
+        now=utc_now(settings),
+    )
 
 
 def previous(tracker: Tracker, typed: bool = False) -> list[Contact]:
@@ -137,27 +127,21 @@ def previous(tracker: Tracker, typed: bool = False) -> list[Contact]:
     person = person_key(settings, tracker, typed)
     if person is None:
         return []
-    records.ready(settings.db_url, settings.db_wait_seconds)
     conversation = sender_pseudonym(settings, tracker.sender_id)
     start = session_start(tracker)
     since = utc_now(settings) - dt.timedelta(days=settings.contact_history_days)
-    table = records.ContactRecord
-    with session_factory(settings.db_url, settings.db_wait_seconds)() as db:
-        rows = db.execute(
-            select(table).where(table.person_key == person, table.updated_at >= since).order_by(table.created_at.desc())
-        ).scalars()
-        zone = ZoneInfo(settings.timezone)
-        return [
-            Contact(
-                at=row.created_at.replace(tzinfo=dt.timezone.utc).astimezone(zone).replace(tzinfo=None),
-                channel=row.channel,
-                reasons=tuple(r for r in (row.reasons or "").split() if r in CALL_REASONS),
-                outcome=row.outcome,
-                service=row.service,
-            )
-            for row in rows
-            if not (row.conversation_key == conversation and row.session_start == start)
-        ]
+    zone = ZoneInfo(settings.timezone)
+    return [
+        Contact(
+            at=row.created_at.replace(tzinfo=dt.timezone.utc).astimezone(zone).replace(tzinfo=None),
+            channel=row.channel,
+            reasons=tuple(r for r in row.reasons.split() if r in CALL_REASONS),
+            outcome=row.outcome,
+            service=row.service,
+        )
+        for row in records.contacts_since(settings.db_url, settings.db_wait_seconds, person, since)
+        if not (row.conversation_key == conversation and row.session_start == start)
+    ]
 
 
 def say_day(moment: dt.datetime, now: dt.datetime) -> str:

@@ -29,16 +29,13 @@ class ActionStoreFeedback(KnowledgeAction):
 
     def answer(self, dispatcher: CollectingDispatcher, tracker: Tracker, kb: KnowledgeBase) -> Events:
         helpful = _latest_intent(tracker) == "affirm"
-        records.save(
+        records.save_feedback(
             get_settings().db_url,
-            records.AnswerFeedback(
-                sender_id=tracker.sender_id,
-                channel=tracker.get_latest_input_channel(),
-                intent=conversation_context(tracker).question,
-                helpful=helpful,
-                created_at=records.now_utc(),
-            ),
             get_settings().db_wait_seconds,
+            sender_id=tracker.sender_id,
+            channel=tracker.get_latest_input_channel(),
+            intent=conversation_context(tracker).question,
+            helpful=helpful,
         )
         if helpful:
             dispatcher.utter_message(response="utter_glad_it_helped")
@@ -54,16 +51,13 @@ class ActionRecordRemark(KnowledgeAction):
         return "action_record_remark"
 
     def answer(self, dispatcher: CollectingDispatcher, tracker: Tracker, kb: KnowledgeBase) -> Events:
-        records.save(
+        records.save_feedback(
             get_settings().db_url,
-            records.AnswerFeedback(
-                sender_id=tracker.sender_id,
-                channel=tracker.get_latest_input_channel(),
-                intent="satisfaction_feedback",
-                comment=tracker.latest_message.get("text"),
-                created_at=records.now_utc(),
-            ),
             get_settings().db_wait_seconds,
+            sender_id=tracker.sender_id,
+            channel=tracker.get_latest_input_channel(),
+            intent="satisfaction_feedback",
+            comment=tracker.latest_message.get("text"),
         )
         dispatcher.utter_message(response="utter_remark_recorded")
         return no_question()

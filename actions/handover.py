@@ -77,13 +77,11 @@ def handover_summary(tracker: Tracker, kb: KnowledgeBase) -> tuple[str, str]:
 def record_handover(tracker: Tracker, kind: str, service: PlaceInfo, summary: str, **details: Any) -> None:
     """Committed when this returns; raises otherwise."""
     settings = get_settings()
-    records.save(
+    records.save_handover(
         settings.db_url,
-        records.HandoverRequest(
-            sender_id=tracker.sender_id, channel=tracker.get_latest_input_channel(), kind=kind,
-            service=service.slug, summary=summary, created_at=records.now_utc(), **details,
-        ),
         settings.db_wait_seconds,
+        sender_id=tracker.sender_id, channel=tracker.get_latest_input_channel(), kind=kind,
+        service=service.slug, summary=summary, **details,
     )
 
 

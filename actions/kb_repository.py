@@ -16,9 +16,9 @@ from sqlalchemy.orm import selectinload
 
 from core.settings import get_settings
 from kb_sync import search_index
-from kb_sync.db import DEFAULT_WAIT_SECONDS, session_factory
 from kb_sync.models import Article, Organisation, Place, Ward
 from kb_sync.search_index import SearchHit
+from store.engine import DEFAULT_WAIT_SECONDS, session_factory
 
 
 @dataclass(frozen=True)

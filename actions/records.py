@@ -1,50 +1,36 @@
 """What the conversations leave behind for the hospital's staff: answer feedback, handover requests, contact history.
 
-The action server writes these rows (in the same database as the knowledge
-base, tables of its own); the tables are created on first use.
+The actions' door to these rows, as `actions.kb_repository` is to the knowledge base: they write through the
+functions below (one committed transaction per call, blocking: call them from a worker thread) and read the
+contact history as plain frozen records. The tables are `store.tables.answer_feedback`, `handover_requests` and
+`contact_history`, in the knowledge base's database; the schema is brought up to date on first use.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from functools import lru_cache
+from dataclasses import dataclass
 
-from sqlalchemy import Boolean, Column, DateTime, Integer, String, Text, UniqueConstraint
-from sqlalchemy.orm import declarative_base
+from sqlalchemy import select
 
-from kb_sync.db import DEFAULT_WAIT_SECONDS, get_engine, session_factory
-
-Base = declarative_base()
+from core.purging import PurgeCount, database_exists, delete_older
+from core.settings import Settings
+from store import tables
+from store.engine import DEFAULT_WAIT_SECONDS, get_engine, session_factory
+from store.migrate import migrate
+from store.tables import Base
 
 
 class AnswerFeedback(Base):
     """A patient's "yes"/"no" to "Cette réponse vous a-t-elle aidé ?", or a free remark on the hospital."""
 
-    __tablename__ = "answer_feedback"
-    id = Column(Integer, primary_key=True)
-    sender_id = Column(String(255), nullable=False, index=True)
-    channel = Column(String(50))
-    intent = Column(String(100))
-    helpful = Column(Boolean)  # None for a free remark
-    comment = Column(Text)
-    created_at = Column(DateTime, nullable=False)
+    __table__ = tables.answer_feedback
 
 
 class HandoverRequest(Base):
     """A transfer to a service, or a callback request taken outside its office hours."""
 
-    __tablename__ = "handover_requests"
-    id = Column(Integer, primary_key=True)
-    sender_id = Column(String(255), nullable=False, index=True)
-    channel = Column(String(50))
-    kind = Column(String(20), nullable=False)  # "transfer" or "callback"
-    service = Column(String(100), nullable=False)
-    summary = Column(Text, nullable=False)
-    name = Column(String(200))
-    phone = Column(String(20))
-    reason = Column(Text)
-    callback_at = Column(DateTime)  # the hospital's local time
-    created_at = Column(DateTime, nullable=False)  # UTC
+    __table__ = tables.handover_requests
 
 
 class ContactRecord(Base):
@@ -53,25 +39,12 @@ class ContactRecord(Base):
     Identifiers are keyed hashes only (`core.pseudonyms`); reasons are intent names, never the patient's words.
     """
 
-    __tablename__ = "contact_history"
-    __table_args__ = (UniqueConstraint("conversation_key", "session_start", name="uq_contact_session"),)
-    id = Column(Integer, primary_key=True)
-    person_key = Column(String(64), nullable=False, index=True)  # pseudonym of the phone number
-    conversation_key = Column(String(64), nullable=False)  # pseudonym of the sender id
-    session_start = Column(DateTime, nullable=False)  # UTC start of the Rasa session: one contact per session
-    channel = Column(String(50))
-    reasons = Column(Text, nullable=False, default="")  # intent names, space-separated, in the order asked
-    outcome = Column(String(20))  # "transfer", "callback" or None (answered, or not finished)
-    service = Column(String(100))
-    created_at = Column(DateTime, nullable=False)
-    updated_at = Column(DateTime, nullable=False)
+    __table__ = tables.contact_history
 
 
-@lru_cache(maxsize=8)
 def ready(db_url: str, wait_seconds: float = DEFAULT_WAIT_SECONDS) -> bool:
-    """Creates the tables of the records on first use (once per database and process)."""
-    Base.metadata.create_all(get_engine(db_url, wait_seconds), checkfirst=True)
-    return True
+    """Brings the schema up to date on first use (once per database and process)."""
+    return migrate(db_url, wait_seconds)
 
 
 def save(db_url: str, row: Base, wait_seconds: float = DEFAULT_WAIT_SECONDS) -> None:
@@ -84,3 +57,87 @@ def save(db_url: str, row: Base, wait_seconds: float = DEFAULT_WAIT_SECONDS) -> 
 
 def now_utc() -> dt.datetime:
     return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+
+
+def save_feedback(db_url: str, wait_seconds: float, **values) -> None:
+    """An answer feedback or a free remark (`AnswerFeedback`'s columns), dated now."""
+    save(db_url, AnswerFeedback(created_at=now_utc(), **values), wait_seconds)
+
+
+def save_handover(db_url: str, wait_seconds: float, **values) -> None:
+    """A transfer or a callback request (`HandoverRequest`'s columns), dated now."""
+    save(db_url, HandoverRequest(created_at=now_utc(), **values), wait_seconds)
+
+
+def record_contact(
+    db_url: str,
+    wait_seconds: float,
+    *,
+    conversation_key: str,
+    session_start: dt.datetime,
+    person_key: str,
+    channel: str | None,
+    reasons: list[str],
+    outcome: str | None,
+    service: str | None,
+    now: dt.datetime,
+) -> None:
+    """Creates or updates the contact of one Rasa session: reasons are added in order, an outcome once set stays."""
+    ready(db_url, wait_seconds)
+    with session_factory(db_url, wait_seconds)() as db, db.begin():
+        row = db.execute(
+            select(ContactRecord).where(
+                ContactRecord.conversation_key == conversation_key, ContactRecord.session_start == session_start
+            )
+        ).scalar_one_or_none()
+        if row is None:
+            row = ContactRecord(conversation_key=conversation_key, session_start=session_start, created_at=now)
+            db.add(row)
+        row.person_key = person_key
+        row.channel = channel or row.channel
+        row.reasons = " ".join(dict.fromkeys([*(row.reasons or "").split(), *reasons]))
+        row.outcome = outcome or row.outcome
+        row.service = service or row.service
+        row.updated_at = now
+
+
+@dataclass(frozen=True)
+class ContactRow:
+    """A stored contact, as read (UTC times)."""
+
+    conversation_key: str
+    session_start: dt.datetime
+    created_at: dt.datetime
+    channel: str | None
+    reasons: str
+    outcome: str | None
+    service: str | None
+
+
+def contacts_since(db_url: str, wait_seconds: float, person_key: str, since: dt.datetime) -> list[ContactRow]:
+    """The person's contacts updated since `since` (naive UTC), newest first."""
+    ready(db_url, wait_seconds)
+    with session_factory(db_url, wait_seconds)() as db:
+        rows = db.execute(
+            select(ContactRecord)
+            .where(ContactRecord.person_key == person_key, ContactRecord.updated_at >= since)
+            .order_by(ContactRecord.created_at.desc())
+        ).scalars()
+        return [
+            ContactRow(row.conversation_key, row.session_start, row.created_at, row.channel, row.reasons or "", row.outcome, row.service)
+            for row in rows
+        ]
+
+
+def purge(settings: Settings, cutoff: dt.datetime, dry_run: bool) -> list[PurgeCount]:
+    """Retention (`accueil purge`): the feedback and the handover requests created before the cutoff, and the
+    contacts last updated before it (a contact is kept while it goes on), in one transaction."""
+    if not database_exists(settings.db_url):
+        return []
+    with get_engine(settings.db_url).begin() as connection:
+        return delete_older(
+            connection,
+            [AnswerFeedback.__table__.c.created_at, HandoverRequest.__table__.c.created_at, ContactRecord.__table__.c.updated_at],
+            cutoff,
+            dry_run,
+        )

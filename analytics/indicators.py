@@ -38,7 +38,7 @@ from sqlalchemy.orm import Session
 from core.catalogue import ANSWERED, CALLBACK, HANDED_OVER
 from analytics.tables import Conversation, Turn, ensure_tables
 from core.settings import Settings
-from kb_sync.db import get_engine
+from store.engine import get_engine
 
 RECONTACT_WINDOW = dt.timedelta(days=7)
 NO_REASON = "(sans motif)"

@@ -71,7 +71,7 @@ from core.catalogue import (
 from core.pseudonyms import phone_pseudonym, sender_pseudonym
 from core.rasa_events import EVENTS, has_events_table
 from core.settings import Settings
-from kb_sync.db import get_engine
+from store.engine import get_engine
 
 FEEDBACK_ANSWERS = {AFFIRM: "oui", DENY: "non"}
 LAST_EVENT = "last_event_id"  # the watermark: every event up to it is projected for good

@@ -10,10 +10,10 @@ import datetime as dt
 
 from sqlalchemy import delete, func, inspect, select
 
-from analytics.tables import Conversation, Turn
+from analytics.tables import Conversation, ProjectionState, Turn
 from core.purging import PurgeCount, database_exists
 from core.settings import Settings
-from kb_sync.db import get_engine
+from store.engine import get_engine
 
 
 def purge_analytics(settings: Settings, cutoff: dt.datetime, dry_run: bool) -> list[PurgeCount]:
@@ -23,8 +23,10 @@ def purge_analytics(settings: Settings, cutoff: dt.datetime, dry_run: bool) -> l
     engine = get_engine(settings.db_url)
     limit = cutoff.astimezone(dt.timezone.utc).replace(tzinfo=None)
     with engine.begin() as connection:
-        if not inspect(connection).has_table(Conversation.__tablename__):
-            return []
+        if not inspect(connection).has_table(Conversation.__table__.name) or connection.scalar(
+            select(func.count()).select_from(ProjectionState)
+        ) == 0:
+            return []  # the projection never ran: nothing of the analytics to purge or report
         old = select(Conversation.id).where(Conversation.ended_at < limit)
         conversations = connection.scalar(select(func.count()).select_from(old.subquery()))
         turns = select(func.count()).select_from(Turn).where(Turn.conversation_id.in_(old))
@@ -33,4 +35,4 @@ def purge_analytics(settings: Settings, cutoff: dt.datetime, dry_run: bool) -> l
         else:
             turn_rows = connection.execute(delete(Turn).where(Turn.conversation_id.in_(old))).rowcount
             connection.execute(delete(Conversation).where(Conversation.ended_at < limit))
-    return [PurgeCount(Turn.__tablename__, turn_rows), PurgeCount(Conversation.__tablename__, conversations)]
+    return [PurgeCount(Turn.__table__.name, turn_rows), PurgeCount(Conversation.__table__.name, conversations)]

@@ -18,12 +18,12 @@ from sqlalchemy.orm import Session
 
 from kb_sync import search_index
 from kb_sync.content import KnowledgeBaseContent
-from kb_sync.db import session_factory
 from kb_sync.models import KbVersion
-from kb_sync.schema import upgrade
 from kb_sync.sources.base import Source
 from kb_sync.versions import Changes, checksum, diff, latest_version, snapshot
 from kb_sync.writer import replace_content
+from store.engine import session_factory
+from store.migrate import upgrade
 
 log = logging.getLogger(__name__)
 

@@ -14,10 +14,11 @@ import re
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import Boolean, Column, DateTime, Integer, String, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from studio.db import Base
+from store import tables
+from store.tables import Base
 
 ROLES = {"editor": "rédacteur", "callback": "rappels", "admin": "administrateur"}
 ROLE_DESCRIPTIONS = {
@@ -51,17 +52,7 @@ class AccountError(ValueError):
 
 
 class User(Base):
-    __tablename__ = "studio_users"
-    id = Column(Integer, primary_key=True)
-    username = Column(String(64), nullable=False, unique=True)
-    password_hash = Column(String(255), nullable=False)
-    role = Column(String(20), nullable=False)
-    active = Column(Boolean, nullable=False, default=True)
-    failed_logins = Column(Integer, nullable=False, default=0)
-    locked_until = Column(DateTime)
-    created_at = Column(DateTime, nullable=False)
-    last_login_at = Column(DateTime)
-    session_epoch = Column(Integer, nullable=False, default=0, server_default="0")
+    __table__ = tables.studio_users
 
     # What Flask-Login asks of a user object.
     is_authenticated = True

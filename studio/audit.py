@@ -5,21 +5,17 @@ from __future__ import annotations
 import datetime as dt
 
 from flask_login import current_user
-from sqlalchemy import JSON, Column, DateTime, Integer, String, Text, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from studio.db import Base, session_scope
+from store import tables
+from store.tables import Base
+from studio.db import session_scope
 from studio.web import current_settings
 
 
 class AuditEntry(Base):
-    __tablename__ = "studio_audit"
-    id = Column(Integer, primary_key=True)
-    at = Column(DateTime, nullable=False, index=True)
-    username = Column(String(64), nullable=False)
-    action = Column(String(100), nullable=False)
-    target = Column(Text, nullable=False, default="")
-    detail = Column(JSON)
+    __table__ = tables.studio_audit
 
 
 def record(session: Session, username: str, action: str, target: str = "", detail: dict | None = None) -> AuditEntry:

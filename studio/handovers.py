@@ -16,7 +16,7 @@ from sqlalchemy import inspect, select
 from actions.records import HandoverRequest as HandoverRequestRow
 from core.catalogue import HANDOVER_KIND_LABELS, channel_label
 from core.settings import Settings
-from kb_sync.db import get_engine
+from store.engine import get_engine
 
 HANDOVER_REQUESTS = HandoverRequestRow.__table__
 

@@ -14,11 +14,15 @@ import threading
 from dataclasses import dataclass
 from typing import Sequence
 
-from sqlalchemy import Column, DateTime, Integer, String, Text, select
+from sqlalchemy import select
 
+from core.purging import PurgeCount, database_exists, delete_older
 from core.settings import Settings
+from store import tables
+from store.engine import get_engine
+from store.tables import Base
 from studio.conversations import FlaggedMessage, flagged_messages
-from studio.db import Base, session_scope
+from studio.db import session_scope
 from studio.grouping import MessageGroup, group_messages
 from studio.nlu_files import NluError, add_examples, create_intent, intent_names
 
@@ -27,15 +31,7 @@ KINDS = {"assigned": "attribué", "new_intent": "nouvelle intention", "out_of_sc
 
 
 class InboxDecision(Base):
-    __tablename__ = "studio_inbox_decisions"
-    id = Column(Integer, primary_key=True)
-    key = Column(String(300), nullable=False, unique=True)
-    kind = Column(String(20), nullable=False)
-    intent = Column(String(100))
-    text = Column(Text, nullable=False, default="")
-    file = Column(String(200))
-    username = Column(String(64), nullable=False)
-    at = Column(DateTime, nullable=False)
+    __table__ = tables.studio_inbox_decisions
 
 
 def decided_keys(settings: Settings) -> set[str]:
@@ -124,3 +120,11 @@ def decide(
         file = f"nlu_data/{added.file}" if added.file else None
         _record(settings, messages, kind, target, file, username)
         return Decision(kind, taken, target, file, added.added, added.already_there)
+
+
+def purge_decisions(settings: Settings, cutoff: dt.datetime, dry_run: bool) -> list[PurgeCount]:
+    """Retention (`accueil purge`): the inbox decisions taken before the cutoff (each keeps a patient's message)."""
+    if not database_exists(settings.db_url):
+        return []
+    with get_engine(settings.db_url).begin() as connection:
+        return delete_older(connection, [InboxDecision.__table__.c.at], cutoff, dry_run)

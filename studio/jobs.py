@@ -19,11 +19,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from sqlalchemy import JSON, Column, DateTime, Integer, String, Text, select
+from sqlalchemy import select
 
 from core.logs import content_logged, mask, open_private, private_dir
 from core.settings import Settings
-from studio.db import Base, session_scope
+from store import tables
+from store.tables import Base
+from studio.db import session_scope
 
 logger = logging.getLogger(__name__)
 
@@ -45,19 +47,7 @@ class JobBusy(RuntimeError):
 
 
 class Job(Base):
-    __tablename__ = "studio_jobs"
-    id = Column(Integer, primary_key=True)
-    kind = Column(String(20), nullable=False)
-    status = Column(String(12), nullable=False, default="pending")
-    step = Column(Text, nullable=False, default="")
-    percent = Column(Integer, nullable=False, default=0)
-    log_tail = Column(Text, nullable=False, default="")
-    result = Column(JSON)
-    error = Column(Text)
-    username = Column(String(64), nullable=False)
-    created_at = Column(DateTime, nullable=False)
-    started_at = Column(DateTime)
-    finished_at = Column(DateTime)
+    __table__ = tables.studio_jobs
 
     @property
     def status_label(self) -> str:

@@ -22,13 +22,13 @@ from sqlalchemy import inspect, select
 
 from core.settings import Settings
 from kb_sync.content import KnowledgeBaseContent
-from kb_sync.db import get_engine, session_factory
 from kb_sync.errors import ContentInvalid
 from kb_sync.models import KbVersion
 from kb_sync.sources import FolderSource, HttpJsonSource, SpreadsheetSource, configured_source
 from kb_sync.sources.base import Source
 from kb_sync.sync import UnknownVersion, sync
 from kb_sync.versions import checksum, latest_version, snapshot
+from store.engine import get_engine, session_factory
 from studio.article_sources import (
     ArticleEdit,
     ArticleFile,
@@ -216,7 +216,7 @@ def _info(version: KbVersion, settings: Settings) -> VersionInfo:
 
 def _has_versions_table(db_url: str) -> bool:
     """Read-only pages do not create the schema: no table yet simply means no version yet."""
-    return inspect(get_engine(db_url)).has_table(KbVersion.__tablename__)
+    return inspect(get_engine(db_url)).has_table(KbVersion.__table__.name)
 
 
 def current_version(settings: Settings) -> VersionInfo | None:

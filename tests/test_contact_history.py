@@ -16,9 +16,9 @@ from actions.handover import ActionHandover, ActionSaveCallback
 from core.catalogue import CALL_REASONS
 from core.pseudonyms import phone_pseudonym, sender_pseudonym
 from core.settings import get_settings
-from kb_sync.db import session_factory
 from kb_sync.sources import FolderSource
 from kb_sync.sync import sync
+from store.engine import session_factory
 from tests.action_harness import run, texts, tracker, user
 from tests.conftest import DEMO_SOURCE
 
@@ -152,7 +152,7 @@ def test_a_broken_history_store_never_costs_the_patient_his_answer(kb, monkeypat
     def broken(*args, **kwargs):
         raise RuntimeError("database down")
 
-    monkeypatch.setattr(contacts, "session_factory", broken)
+    monkeypatch.setattr(records, "session_factory", broken)  # the contact history's door (actions.records)
     messages, _ = run(ActionAnswerArticle(), call(voice("où se garer", "ask_parking"), sender="call-1"))
     assert "parking" in texts(messages).lower()
     greeting, _ = run(ActionGreet(), call(voice("/greet", "greet"), sender="call-2"))

@@ -25,11 +25,11 @@ from actions import base, records
 from actions.visiting_hours import ActionVisitingHours
 from core import degraded
 from core.settings import Settings, get_settings
-from kb_sync.db import session_factory
 from kb_sync.models import KbVersion, OpeningHours, Place
 from kb_sync.sources import FolderSource
 from kb_sync.sync import sync
 from kb_sync.versions import latest_version
+from store.engine import session_factory
 from tests.action_harness import run, texts, tracker, user
 from tests.conftest import DEMO_SOURCE, E2E_CLOCK, free_port
 from tests.faults.tcp_proxy import TcpProxy

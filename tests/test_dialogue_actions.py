@@ -21,7 +21,7 @@ from actions.opening_hours import ActionOpeningHours
 from actions.spoken_numbers import french_phone
 from actions.time_expressions import stay_age
 from actions.visiting_hours import ActionVisitChildren
-from kb_sync.db import session_factory
+from store.engine import session_factory
 from tests.action_harness import run, texts, tracker, user
 
 TUESDAY_NIGHT = "2026-11-24T22:00:00"

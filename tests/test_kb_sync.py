@@ -12,11 +12,11 @@ from sqlalchemy import delete, func, select
 from actions.kb_repository import KnowledgeBase
 from kb_sync import sync as sync_module
 from kb_sync.content import parse_days
-from kb_sync.db import session_factory
 from kb_sync.errors import ContentInvalid
 from kb_sync.models import Place
 from kb_sync.sources import FolderSource
 from kb_sync.sync import sync
+from store.engine import session_factory
 from tests.conftest import DEMO_SOURCE
 
 

@@ -9,11 +9,11 @@ from pathlib import Path
 import pytest
 
 from actions.kb_repository import KnowledgeBase
-from kb_sync.db import session_factory
 from kb_sync.errors import ContentInvalid
 from kb_sync.sources import FolderSource
 from kb_sync.sync import UnknownVersion, rollback, sync
 from kb_sync.versions import all_versions
+from store.engine import session_factory
 from tests.conftest import DEMO_SOURCE
 
 

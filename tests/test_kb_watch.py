@@ -10,8 +10,8 @@ import sys
 import time
 from pathlib import Path
 
-from kb_sync.db import session_factory
 from kb_sync.versions import all_versions
+from store.engine import session_factory
 from tests.conftest import DEMO_SOURCE
 
 

@@ -12,9 +12,9 @@ from sqlalchemy import select
 from accueil import cli, deployment
 from accueil.servers import rasa_server
 from core.settings import Settings
-from kb_sync.db import session_factory
 from kb_sync.models import KbVersion
 from kb_sync.sync import rollback
+from store.engine import session_factory
 from studio import jobs
 from studio.app import create_app
 from studio.db import init_db, session_scope
@@ -31,7 +31,7 @@ def versions(settings: Settings) -> list[int]:
 
 
 def test_a_restart_serves_the_model_deployed_since_the_start_whether_rasa_alone_or_everything_restarts(tmp_path: Path) -> None:
-    settings = settings_in(tmp_path, rasa_port=free_port(), public_rasa_port=free_port())
+    settings = settings_in(tmp_path, rasa_port=free_port(), public_rasa_port=free_port(), rasa_replica_port=free_port())
     first, deployed = tmp_path / "models" / "first.tar.gz", tmp_path / "models" / "deployed.tar.gz"
     first.parent.mkdir()
     first.write_bytes(b"model"), deployed.write_bytes(b"model")

@@ -182,7 +182,7 @@ def test_missing_databases_and_tables_are_skipped_and_never_created(tmp_path: Pa
     assert purge(nothing, cutoff_for(90 * DAY)) == []
     assert not (tmp_path / "a.db").exists() and not (tmp_path / "c.db").exists()
 
-    save(nothing.db_url, feedback(days_ago(100), "old"))  # the records' tables only, no studio table
+    save(nothing.db_url, feedback(days_ago(100), "old"))  # the whole schema (one store), no Rasa table
     engine = create_engine(nothing.conversations_db_url, future=True)
     with engine.begin() as connection:
         connection.execute(text("CREATE TABLE other (id INTEGER)"))  # a file without Rasa's events table
@@ -191,6 +191,7 @@ def test_missing_databases_and_tables_are_skipped_and_never_created(tmp_path: Pa
         PurgeCount("answer_feedback", 1),
         PurgeCount("handover_requests", 0),
         PurgeCount("contact_history", 0),
+        PurgeCount("studio_inbox_decisions", 0),
     ]
 
 

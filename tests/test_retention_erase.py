@@ -111,7 +111,7 @@ def _retention_engine(url: str):
 
 
 def _application_engine(url: str):
-    from kb_sync.db import get_engine
+    from store.engine import get_engine
 
     get_engine.cache_clear()
     return get_engine(url)

@@ -13,7 +13,7 @@ from tests.test_architecture import ROOT, project_sources
 
 
 def table_descriptions() -> dict[str, list[str]]:
-    """Each table name, with where it is described ("actions/records.py:36")."""
+    """Each table name, with where it is described ("store/tables.py:36")."""
     found: dict[str, list[str]] = defaultdict(list)
     for path in project_sources():
         where = path.relative_to(ROOT).as_posix()

@@ -14,7 +14,7 @@ from analytics.projection import EVENTS, ProjectionReport, project, projected_up
 from analytics.tables import Conversation, Turn
 from core.pseudonyms import phone_pseudonym, sender_pseudonym
 from core.settings import Settings
-from kb_sync.db import session_factory
+from store.engine import session_factory
 from tests.analytics.scenario import CALLBACK_PHONE, PHONE, SENDERS, TEXTS, write_traffic
 from tests.analytics.tracker_data import action, answered, at, feedback, save, session_start, user
 from tests.conftest import sqlite_settings

@@ -12,7 +12,7 @@ from accueil.retention import purge
 from analytics.projection import project
 from analytics.tables import Conversation, Turn
 from core.settings import Settings
-from kb_sync.db import session_factory
+from store.engine import session_factory
 from tests.analytics.scenario import write_traffic
 
 

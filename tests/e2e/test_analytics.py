@@ -20,7 +20,7 @@ from analytics.indicators import indicators
 from analytics.projection import project
 from analytics.tables import Conversation
 from core.pseudonyms import phone_pseudonym, sender_pseudonym
-from kb_sync.db import get_engine, session_factory
+from store.engine import get_engine, session_factory
 from tests.e2e.test_dialogues import Conversation as Chat
 from tests.e2e.test_dialogues import request_callback
 from tests.e2e.test_phone_calls import conversation, new_calls, wait_idle

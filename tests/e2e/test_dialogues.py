@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from actions import records
 from core.secret_files import voice_webhook_secret
-from kb_sync.db import session_factory
+from store.engine import session_factory
 from tests.e2e.test_rest_questions import answer_text, ask, contains
 
 pytestmark = pytest.mark.e2e

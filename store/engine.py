@@ -1,4 +1,4 @@
-"""Database engines and sessions for the knowledge base (SQLite or PostgreSQL)."""
+"""The one engine factory of Accueil's databases (SQLite or PostgreSQL), with its sessions."""
 
 from __future__ import annotations
 

@@ -1,15 +1,16 @@
-"""Alembic environment of the knowledge base schema (run through `kb_sync.schema.upgrade`)."""
+"""Alembic environment of Accueil's one schema (run through `store.migrate`, or `uv run alembic`)."""
 
 from __future__ import annotations
 
 from alembic import context
 
-from kb_sync.db import get_engine
-from kb_sync.models import Base
+from store.engine import get_engine
+from store.migrate import include_name
+from store.tables import metadata
 
 
 def _run(connection) -> None:
-    context.configure(connection=connection, target_metadata=Base.metadata, render_as_batch=True)
+    context.configure(connection=connection, target_metadata=metadata, render_as_batch=True, include_name=include_name)
     with context.begin_transaction():
         context.run_migrations()
 
