@@ -8,8 +8,9 @@ from pathlib import Path
 from tests.conftest import free_port
 from tests.test_metrics_broker import metrics_dir, value  # noqa: F401 (the fixture)
 from tests.test_voice_gateway import RefusingLine, ScriptedDialogue, run_gateway_call
-from voice_gateway.call import CallBehaviour, Engines, run_call
+from voice_gateway.call import run_call
 from voice_gateway.caller import WebSocketCaller
+from voice_gateway.context import CallBehaviour, Engines
 from voice_gateway.dialogue import RasaDialogue
 from voice_gateway.frames import HangUpFrame, StartFrame
 from voice_gateway.pipeline import FrameProcessor

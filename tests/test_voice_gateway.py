@@ -17,8 +17,9 @@ from accueil.voice_vocabulary import write_phrase_list
 from core.settings import Settings
 from tests.conftest import free_port
 from voice_gateway import messages
-from voice_gateway.call import CallBehaviour, Engines, run_call
+from voice_gateway.call import run_call
 from voice_gateway.caller import WebSocketCaller, rms
+from voice_gateway.context import CallBehaviour, Engines
 from voice_gateway.dialogue import Dialogue, RasaDialogue
 from voice_gateway.frames import HangUpFrame
 from voice_gateway.gateway import Gateway
@@ -216,3 +217,33 @@ def test_health_counts_calls_without_telling_whose_they_are(engines):
     body = json.loads(during)
     assert body["active_calls"] == 1 and body["active_by_transport"] == {"sip": 0, "websocket": 1}
     assert set(body) == {"status", "active_calls", "active_by_transport", "calls_total", "underruns"}
+
+
+def test_a_call_in_progress_when_the_gateway_stops_hears_an_apology_then_is_hung_up(engines):
+    """SIGTERM (Ctrl-C of `accueil run`, systemd, a restart): the bot stops mid-answer, apologises and hangs up."""
+    stt, tts = engines
+    long_answer = "Les visites sont possibles tous les jours de treize heures à vingt heures. " * 6
+    dialogue = ScriptedDialogue([{"text": long_answer}])
+    config = Settings(voice_ws_port=free_port())
+    seen = {}
+
+    async def main():
+        gateway = Gateway(config, Engines(stt, tts, dialogue), sip=False)
+        await gateway.start()
+        try:
+            async with WebSocketCaller(config.voice_ws_url) as caller:
+                await caller.wait_for(lambda e: e.get("type") == "bot", timeout=30)
+                while not caller.audio:
+                    await asyncio.sleep(0.02)
+                stopping = asyncio.get_running_loop().time()
+                await gateway.end_calls(grace=20)
+                seen["ended_within"] = asyncio.get_running_loop().time() - stopping
+                await asyncio.wait_for(caller.hung_up.wait(), 5)
+                seen["bot"] = caller.texts("bot")
+                seen["calls"] = len(gateway.calls)
+        finally:
+            await gateway.stop()
+
+    asyncio.run(main())
+    assert seen["bot"][-1] == messages.SHUTDOWN and seen["bot"][0] != messages.SHUTDOWN
+    assert seen["calls"] == 0 and seen["ended_within"] < 15  # the 30 s answer was cut short

@@ -16,7 +16,7 @@ from typing import Any
 from core.logs import shown
 from core.metrics import count_error
 from voice_gateway import messages
-from voice_gateway.call import CallContext
+from voice_gateway.context import CallContext
 from voice_gateway.dialogue import DialogueError
 from voice_gateway.frames import (
     BotTextFrame,
@@ -48,7 +48,6 @@ class DialogueProcessor(FrameProcessor):
             logger.info("call %s: key %s", self.ctx.call_id, shown(frame.digit))
             if frame.digit == "0":
                 self.ctx.turn += 1
-                self.ctx.connection.playout.clear()
                 await self.push_frame(InterruptionFrame())
                 self._queue.put_nowait(TranscriptFrame("/request_human"))
             return
@@ -70,7 +69,7 @@ class DialogueProcessor(FrameProcessor):
         ctx.busy += 1
         asked = time.monotonic()
         try:
-            metadata = {"caller": ctx.connection.caller} if ctx.connection.caller else {}
+            metadata = {"caller": ctx.caller} if ctx.caller else {}
             answer = await ctx.engines.dialogue.send(ctx.call_id, text, metadata)
         except DialogueError as exc:
             logger.error("call %s: %s", ctx.call_id, exc)

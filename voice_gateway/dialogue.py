@@ -1,6 +1,7 @@
 """The dialogue: Rasa's `voice` REST channel, asked with the call's id as the sender.
 
-The gateway reaches Rasa only through its HTTP API, as the web widget does. The voice webhook
+The gateway reaches Rasa only through its HTTP API, as the web widget does, at the address the Rasa
+servers share (accueil/public_door.py): a request whose server stopped is sent once more, to another. The voice webhook
 answers only requests carrying its secret (`core.secret_files.voice_webhook_secret`), sent as
 `Authorization: Bearer SECRET`: nobody else may speak for a caller and give his number.
 """
@@ -47,13 +48,19 @@ class RasaDialogue(Dialogue):
     async def _post(self, url: str, body: dict, params: Optional[dict] = None, headers: Optional[dict] = None) -> Any:
         if self._session is None or self._session.closed:
             self._session = aiohttp.ClientSession(timeout=self.timeout)
-        try:
-            async with self._session.post(url, json=body, params=params, headers=headers) as reply:
-                if reply.status != 200:
-                    raise DialogueError(f"Rasa answered HTTP {reply.status} at {url}")
-                return await reply.json()
-        except (aiohttp.ClientError, TimeoutError) as exc:
-            raise DialogueError(f"Rasa unreachable at {url}: {exc!r}") from exc
+        for attempt in (1, 2):
+            try:
+                async with self._session.post(url, json=body, params=params, headers=headers) as reply:
+                    if reply.status != 200:
+                        raise DialogueError(f"Rasa answered HTTP {reply.status} at {url}")
+                    return await reply.json()
+            except aiohttp.ClientConnectionError as exc:
+                # The Rasa server of a kept-alive connection stopped (the replicas share the address): once more,
+                # on a new connection, which the kernel gives to one that is up. Never after a timeout.
+                if attempt == 2 or isinstance(exc, aiohttp.ServerTimeoutError):
+                    raise DialogueError(f"Rasa unreachable at {url}: {exc!r}") from exc
+            except (aiohttp.ClientError, TimeoutError) as exc:
+                raise DialogueError(f"Rasa unreachable at {url}: {exc!r}") from exc
 
     async def send(self, sender: str, text: str, metadata: Optional[dict[str, Any]] = None) -> list[dict[str, Any]]:
         body = {"sender": sender, "message": text, "metadata": metadata or {}}

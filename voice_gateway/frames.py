@@ -4,9 +4,11 @@ Audio inside the gateway is always 16 kHz mono PCM16 (little-endian), in
 20 ms frames on the way in; the transports convert at the edge.
 
 Two kinds of frames, as in Pipecat: *system* frames (start, interruption,
-hang-up, DTMF) are handled at once and survive a barge-in; *data* frames
-(audio, transcripts, bot text) keep their order and are dropped by an
-interruption when they belong to the bot's turn.
+hang-up, DTMF, notifications) are handled at once and survive a barge-in;
+*data* frames (audio, transcripts, bot text) keep their order and are dropped
+by an interruption when they belong to the bot's turn. Most frames flow
+downstream, from the caller's audio to the call's output; a few flow back
+upstream (a transfer the line refused).
 """
 
 from __future__ import annotations
@@ -62,6 +64,33 @@ class HangUpFrame(SystemFrame):
     reason: str = ""
 
 
+@dataclass
+class EndCallFrame(SystemFrame):
+    """The bot hangs up now, whatever is still queued (the call's longest length is past)."""
+
+    reason: str = ""
+
+
+@dataclass
+class ShutdownFrame(SystemFrame):
+    """The gateway process is stopping: the bot stops speaking, apologises and hangs up."""
+
+
+@dataclass
+class NotificationFrame(SystemFrame):
+    """An event for the far end (what was heard, what the bot says, where an answer's time went)."""
+
+    event: dict
+
+
+@dataclass
+class TransferFailedFrame(SystemFrame):
+    """Upstream, from the call's output: the line refused the transfer, or nobody answered."""
+
+    service: str
+    target: str
+
+
 # --- data frames -------------------------------------------------------------------------------
 
 @dataclass
@@ -89,12 +118,21 @@ class TranscriptFrame(DataFrame):
 
 @dataclass
 class BotTextFrame(DataFrame):
-    """A sentence or a message the bot says. `slow` asks for a slower voice (emergencies)."""
+    """A sentence or a message the bot says. `slow` asks for a slower voice (emergencies).
+
+    After the speaker, it follows the text's audio: the end of what the caller has to hear of it."""
 
     text: str
     slow: bool = False
     then_hang_up: bool = False
     turn: int = 0
+
+
+@dataclass
+class AudioOutFrame(DataFrame):
+    """The bot's synthesised audio, for the caller to hear."""
+
+    pcm: bytes
 
 
 @dataclass

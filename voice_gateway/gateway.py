@@ -2,7 +2,11 @@
 
 It loads the Vosk model and starts the Piper worker once, answers calls on
 both transports, and answers `GET /health` on the WebSocket port with the
-number of calls in progress and the audio underruns so far.
+number of calls in progress and the audio underruns so far. When the process
+is told to stop (SIGTERM, SIGINT), each call in progress hears a short apology
+and is hung up before the transports close; a process killed outright (kill
+-9, the OOM killer) cannot say anything: its calls end when the caller's side
+notices the line is dead, and the supervisor starts it again.
 """
 
 from __future__ import annotations
@@ -17,8 +21,10 @@ from typing import Optional
 from core import metrics
 from core.secret_files import voice_webhook_secret
 from core.settings import Settings
-from voice_gateway.call import CallBehaviour, Engines, run_call
+from voice_gateway.call import run_call
+from voice_gateway.context import CallBehaviour, Engines
 from voice_gateway.dialogue import RasaDialogue
+from voice_gateway.frames import ShutdownFrame
 from voice_gateway.models import piper_voice_file, vosk_model_dir
 from voice_gateway.recognition import VoskSpeechToText
 from voice_gateway.synthesis import PiperTextToSpeech
@@ -26,6 +32,8 @@ from voice_gateway.transport import CallConnection
 from voice_gateway.websocket_transport import WebSocketTransport
 
 logger = logging.getLogger(__name__)
+
+SHUTDOWN_GRACE_SECONDS = 10.0  # a stopping process's calls hear the apology within this (`accueil run` waits 15 s)
 
 
 def behaviour_from(settings: Settings) -> CallBehaviour:
@@ -57,6 +65,7 @@ class Gateway:
         )
         self.sip = None
         self.calls: set[CallConnection] = set()
+        self.stopping = False
         self.calls_total = 0
         self.underruns = 0
         self.metrics = metrics.instruments()
@@ -66,6 +75,8 @@ class Gateway:
             self.metrics.errors.labels(component=component)
 
     async def handle(self, connection: CallConnection) -> None:
+        if self.stopping:  # a call that came in while the process stops: the apology at once
+            connection.events.put_nowait(ShutdownFrame())
         self.calls.add(connection)
         self.calls_total += 1
         self.metrics.calls.labels(transport=connection.transport_name).inc()
@@ -106,6 +117,16 @@ class Gateway:
             await self.sip.start(self.handle)
             logger.info("SIP calls on %s:%d (peers allowed: %s)", s.sip_host, s.sip_port, ", ".join(s.sip_allowed_peers) or "all")
 
+    async def end_calls(self, grace: float = SHUTDOWN_GRACE_SECONDS) -> None:
+        """Each call in progress hears the apology and is hung up; those still there after `grace` seconds are cut
+        by `stop`. What a process stopping (SIGTERM: `accueil run`'s Ctrl-C, systemd, a restart) does first."""
+        self.stopping = True
+        for connection in list(self.calls):
+            connection.events.put_nowait(ShutdownFrame())
+        deadline = asyncio.get_running_loop().time() + grace
+        while self.calls and asyncio.get_running_loop().time() < deadline:
+            await asyncio.sleep(0.05)
+
     async def stop(self) -> None:
         if self.sip is not None:
             await self.sip.stop()
@@ -134,6 +155,7 @@ async def serve(settings: Settings, phrases_file: Optional[Path] = None, sip: bo
         await gateway.start()
         logger.info("voice gateway ready")
         await stop.wait()
+        await gateway.end_calls()
     finally:
         await gateway.stop()
         await dialogue.close()

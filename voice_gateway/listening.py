@@ -6,8 +6,8 @@ import logging
 import time
 
 from core.logs import shown
-from voice_gateway.call import CallContext
-from voice_gateway.frames import AudioInFrame, Frame, SpeechStoppedFrame, TranscriptFrame
+from voice_gateway.context import CallContext
+from voice_gateway.frames import AudioInFrame, Frame, NotificationFrame, SpeechStoppedFrame, TranscriptFrame
 from voice_gateway.pipeline import FrameProcessor
 
 logger = logging.getLogger(__name__)
@@ -27,7 +27,7 @@ class Listener(FrameProcessor):
         elif isinstance(frame, SpeechStoppedFrame):
             text = await self.recognizer.final()
             logger.info("call %s: heard %s", self.ctx.call_id, shown(text))
-            self.ctx.connection.notify({"type": "heard", "text": text})
+            await self.push_frame(NotificationFrame({"type": "heard", "text": text}))
             if text:
                 await self.push_frame(TranscriptFrame(text, end_of_speech=frame.at, recognised_at=time.monotonic()))
         else:

@@ -9,3 +9,4 @@ DIALOGUE_DOWN = (
 TRANSFER_FAILED = "Je suis désolé, personne n'est disponible pour le moment. Je vais noter votre demande pour que l'on vous rappelle."
 NO_CALLBACK = "Je ne peux pas non plus noter votre demande pour le moment. Merci de rappeler le standard un peu plus tard."
 GOODBYE_TOO_LONG = "Notre appel dure depuis longtemps : je dois raccrocher. Vous pouvez nous rappeler à tout moment. Au revoir."
+SHUTDOWN = "Désolé, je dois couper notre appel. Merci de rappeler dans un instant."

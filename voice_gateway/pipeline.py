@@ -4,7 +4,10 @@ Each processor does one thing with the frames it gets and pushes frames on
 to the next one. Data frames wait in the processor's queue and are handled
 in order by its own task; system frames (start, interruption, DTMF, hang-up)
 skip the queue. An interruption drops the queued frames of the bot's turn
-(bot text, transfers), so barge-in stays simple. A
+(bot text, its audio, transfers), so barge-in stays simple. The last
+processor (`output.CallOutput`) is the only one that acts on the call's line;
+what it has to tell the others (a refused transfer) goes back upstream,
+handled at once by each processor on the way. A
 processor that falls behind the caller's audio (more than MAX_QUEUED_AUDIO
 frames waiting) drops the newest audio rather than let its queue grow.
 """
@@ -17,12 +20,12 @@ from typing import Iterable, Optional
 
 from core.metrics import count_error
 from voice_gateway.frames import (
-    AudioInFrame, BotTextFrame, DataFrame, Frame, InterruptionFrame, SystemFrame, TransferFrame,
+    AudioInFrame, AudioOutFrame, BotTextFrame, DataFrame, Frame, InterruptionFrame, SystemFrame, TransferFrame,
 )
 
 logger = logging.getLogger(__name__)
 
-BOT_TURN_FRAMES = (BotTextFrame, TransferFrame)
+BOT_TURN_FRAMES = (BotTextFrame, AudioOutFrame, TransferFrame)
 MAX_QUEUED_AUDIO = 500  # 10 s of the caller's audio
 
 
@@ -33,6 +36,7 @@ class FrameProcessor:
 
     def __init__(self) -> None:
         self.next: Optional[FrameProcessor] = None
+        self.previous: Optional[FrameProcessor] = None
         self._queue: asyncio.Queue[DataFrame] = asyncio.Queue()
         self._task: Optional[asyncio.Task] = None
         self.dropped_audio = 0
@@ -90,6 +94,23 @@ class FrameProcessor:
         if self.next is not None:
             await self.next.queue_frame(frame)
 
+    async def queue_upstream(self, frame: Frame) -> None:
+        """A frame coming back from the processor after this one: handled at once, in the sender's task."""
+        try:
+            await self.process_upstream_frame(frame)
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # nor one bad frame on its way back
+            logger.exception("%s failed on %s (upstream)", self.name, type(frame).__name__)
+            count_error(self.error_component)
+
+    async def process_upstream_frame(self, frame: Frame) -> None:
+        await self.push_upstream(frame)
+
+    async def push_upstream(self, frame: Frame) -> None:
+        if self.previous is not None:
+            await self.previous.queue_upstream(frame)
+
 
 class Pipeline:
     """Processors linked in order; frames go in at the head."""
@@ -98,6 +119,7 @@ class Pipeline:
         self.processors = list(processors)
         for current, following in zip(self.processors, self.processors[1:]):
             current.next = following
+            following.previous = current
 
     def start(self) -> None:
         for processor in self.processors:

@@ -1,10 +1,10 @@
-"""Synthesis of the bot's answers into the call's playout, sentence by sentence.
+"""Synthesis of the bot's answers into audio frames, sentence by sentence.
 
 Each answer is cut into sentences (the first one also at its first pause), and
 synthesis stays a little ahead of what the caller hears. An interruption
-cancels the synthesis in progress and empties the playout;
-the texts already said go on to the supervisor, which acts on what follows
-them (a transfer, a hang-up) once they have been heard.
+cancels the synthesis in progress (the call's output empties the playout);
+each text goes on after its audio, for the output to act on what follows it
+(a transfer, a hang-up) once it has been heard.
 """
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ from typing import Optional
 
 from core.logs import shown
 from core.metrics import count_error, instruments
-from voice_gateway.call import CallContext, TurnTimes
-from voice_gateway.frames import BotTextFrame, Frame, InterruptionFrame
+from voice_gateway.context import CallContext, TurnTimes
+from voice_gateway.frames import AudioOutFrame, BotTextFrame, Frame, InterruptionFrame, NotificationFrame
 from voice_gateway.pipeline import FrameProcessor
 from voice_gateway.synthesis import SynthesisError, speech_pieces
 
@@ -38,7 +38,6 @@ class Speaker(FrameProcessor):
         if isinstance(frame, InterruptionFrame):
             if self._current is not None:
                 self._current.cancel()
-            self.ctx.connection.playout.clear()
             await self.push_frame(frame)
         elif isinstance(frame, BotTextFrame):
             if frame.turn and frame.turn != self.ctx.turn:
@@ -54,9 +53,8 @@ class Speaker(FrameProcessor):
 
     async def _speak(self, frame: BotTextFrame) -> None:
         ctx = self.ctx
-        playout = ctx.connection.playout
         logger.info("call %s: says %s", ctx.call_id, shown(frame.text))
-        ctx.connection.notify({"type": "bot", "text": frame.text, "slow": frame.slow})
+        await self.push_frame(NotificationFrame({"type": "bot", "text": frame.text, "slow": frame.slow}))
         ctx.busy += 1
         started = time.monotonic()
         first = True
@@ -64,23 +62,22 @@ class Speaker(FrameProcessor):
             for piece in speech_pieces(frame.text):
                 # Synthesis stays a few seconds ahead of the caller's ear: an answer cut short by
                 # the caller costs no more than that, and the other calls get the CPU.
-                while playout.pending_ms > AHEAD_MS:
+                while ctx.bot_audio.ahead_ms > AHEAD_MS:
                     await asyncio.sleep(0.05)
                 async for pcm in ctx.engines.tts.synthesize(piece, slow=frame.slow):
                     if frame.turn and frame.turn != ctx.turn:
                         return
-                    playout.write(pcm, more_coming=True)
+                    await self.push_frame(AudioOutFrame(pcm))
                     if first:
                         first = False
-                        self._report(frame.turn, started)
+                        await self._report(frame.turn, started)
         except SynthesisError as exc:
             logger.error("call %s: synthesis failed: %s", ctx.call_id, exc)
             count_error("synthesis")
         finally:
             ctx.busy -= 1
-            playout.finish()
 
-    def _report(self, turn: int, started: float) -> None:
+    async def _report(self, turn: int, started: float) -> None:
         pending = self.ctx.pending_times.pop(turn, None)
         if pending is None:
             return
@@ -92,4 +89,4 @@ class Speaker(FrameProcessor):
         )
         logger.info("call %s: turn %s", self.ctx.call_id, {**times.as_dict(), "heard": shown(times.heard)})
         instruments().voice_response_seconds.observe(times.total)
-        self.ctx.connection.notify({"type": "turn", **times.as_dict()})
+        await self.push_frame(NotificationFrame({"type": "turn", **times.as_dict()}))

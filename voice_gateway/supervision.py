@@ -1,10 +1,15 @@
-"""The end of the pipeline: transfers and hang-ups once the words before them were heard, and silences.
+"""The call's supervisor, just before the speaker: silences, the longest call length, refused transfers.
 
 After the bot has finished speaking, a caller who stays silent for the
 configured time hears a reprompt; at the last silence, a polite goodbye, and
 the call is hung up. A call that reaches the longest length allowed
 (`max_call_seconds`) gets a goodbye too, and is hung up even if the goodbye
-cannot be said.
+cannot be said. A transfer the line refused (`TransferFailedFrame`, back
+from the call's output) is told to the caller, who is offered the dialogue's
+callback request. When the gateway process stops (`ShutdownFrame`), the bot
+stops speaking, apologises and hangs up. The supervisor says all this by
+pushing frames on to the speaker, and hangs up by pushing an `EndCallFrame`
+(or a goodbye that ends with a hang-up) to the call's output.
 """
 
 from __future__ import annotations
@@ -15,9 +20,9 @@ import time
 
 from core.metrics import count_error
 from voice_gateway import messages
-from voice_gateway.call import CallContext
+from voice_gateway.context import CallContext
 from voice_gateway.dialogue import DialogueError
-from voice_gateway.frames import BotTextFrame, Frame, TransferFrame
+from voice_gateway.frames import BotTextFrame, EndCallFrame, Frame, InterruptionFrame, ShutdownFrame, TransferFailedFrame
 from voice_gateway.pipeline import FrameProcessor
 
 logger = logging.getLogger(__name__)
@@ -46,28 +51,27 @@ class CallSupervisor(FrameProcessor):
         await asyncio.gather(*self._watches, return_exceptions=True)
         await super().stop()
 
+    async def process_upstream_frame(self, frame: Frame) -> None:
+        if isinstance(frame, TransferFailedFrame):
+            self._queue.put_nowait(frame)  # answered in this processor's own task, not the output's
+        else:
+            await self.push_upstream(frame)
+
     async def process_frame(self, frame: Frame) -> None:
-        if isinstance(frame, TransferFrame):
-            await self._heard()
-            await self._transfer(frame)
-        elif isinstance(frame, BotTextFrame) and frame.then_hang_up:
-            await self._heard()
-            await self._hang_up("goodbye")
+        if isinstance(frame, TransferFailedFrame):
+            await self._transfer_failed(frame)
+        elif isinstance(frame, ShutdownFrame):
+            logger.info("call %s: the gateway stops: apology, then hang-up", self.ctx.call_id)
+            await self.push_frame(InterruptionFrame())  # what the bot was saying stops here
+            await self.push_frame(BotTextFrame(messages.SHUTDOWN, then_hang_up=True))
+        else:
+            await self.push_frame(frame)
 
-    async def _heard(self) -> None:
-        """Wait until the caller has heard everything queued."""
-        while self.ctx.bot_speaking and not self.ctx.ending:
-            await asyncio.sleep(0.02)
-
-    async def _transfer(self, frame: TransferFrame) -> None:
+    async def _transfer_failed(self, frame: TransferFailedFrame) -> None:
         ctx = self.ctx
-        logger.info("call %s: transfer to %s (%s)", ctx.call_id, frame.target, frame.service)
-        if frame.target and await ctx.connection.transfer(frame.target, frame.summary):
-            ctx.ending = True
-            return
         logger.warning("call %s: transfer to %s failed: the caller is offered a callback", ctx.call_id, frame.target)
         count_error("transfer")
-        await ctx.say(BotTextFrame(messages.TRANSFER_FAILED))
+        await self.push_frame(BotTextFrame(messages.TRANSFER_FAILED))
         try:
             answer = await ctx.engines.dialogue.run_action(ctx.call_id, CALLBACK_FORM)
         except DialogueError as exc:
@@ -76,12 +80,7 @@ class CallSupervisor(FrameProcessor):
             answer = [{"text": messages.NO_CALLBACK}]
         for message in answer:
             if (message.get("text") or "").strip():
-                await ctx.say(BotTextFrame(message["text"].strip()))
-
-    async def _hang_up(self, reason: str) -> None:
-        logger.info("call %s: the bot hangs up (%s)", self.ctx.call_id, reason)
-        self.ctx.ending = True
-        await self.ctx.connection.hang_up()
+                await self.push_frame(BotTextFrame(message["text"].strip()))
 
     async def _watch_length(self) -> None:
         ctx = self.ctx
@@ -89,10 +88,10 @@ class CallSupervisor(FrameProcessor):
         if ctx.ending:
             return
         logger.info("call %s: longest call length reached", ctx.call_id)
-        await ctx.say(BotTextFrame(messages.GOODBYE_TOO_LONG, then_hang_up=True))
+        await self.push_frame(BotTextFrame(messages.GOODBYE_TOO_LONG, then_hang_up=True))
         await asyncio.sleep(GOODBYE_GRACE_SECONDS)
         if not ctx.ending:
-            await self._hang_up("longest call length")
+            await self.push_frame(EndCallFrame("longest call length"))
 
     async def _watch_silence(self) -> None:
         ctx = self.ctx
@@ -110,7 +109,7 @@ class CallSupervisor(FrameProcessor):
             ctx.touch()
             logger.info("call %s: silence %d", ctx.call_id, ctx.silences)
             if ctx.silences < behaviour.max_silences:
-                await ctx.say(BotTextFrame(messages.REPROMPT))
+                await self.push_frame(BotTextFrame(messages.REPROMPT))
             else:
-                await ctx.say(BotTextFrame(messages.GOODBYE_SILENCE, then_hang_up=True))
+                await self.push_frame(BotTextFrame(messages.GOODBYE_SILENCE, then_hang_up=True))
                 return

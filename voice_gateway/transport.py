@@ -4,7 +4,8 @@ A transport (SIP in `sip_transport.py`, WebSocket in `websocket_transport.py`)
 only moves audio and call events. It converts the line's format to the
 gateway's 16 kHz PCM16 at the edge, puts the caller's events in `events`
 (AudioInFrame every 20 ms, DTMFFrame, HangUpFrame once) and plays what the
-pipeline writes into `playout`, 20 ms at a time, at the line's pace.
+call's output (`output.py`, the pipeline's last processor) writes into
+`playout`, 20 ms at a time, at the line's pace.
 """
 
 from __future__ import annotations

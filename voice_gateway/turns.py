@@ -12,7 +12,7 @@ import time
 
 import webrtcvad
 
-from voice_gateway.call import CallContext
+from voice_gateway.context import CallContext
 from voice_gateway.frames import (
     FRAME_BYTES,
     FRAME_MS,
@@ -73,9 +73,8 @@ class TurnDetector(FrameProcessor):
         self.ctx.caller_speaking = True
         self.ctx.touch()
         if self.ctx.behaviour.barge_in and self.ctx.bot_speaking:
-            # Straight to the end of the pipeline: the bot's audio stops before recognition even starts.
+            # A system frame goes straight to the call's output: the bot's audio stops before recognition starts.
             self.ctx.turn += 1
-            self.ctx.connection.playout.clear()
             await self.push_frame(InterruptionFrame())
         for pcm in self.pre_roll:
             await self.push_frame(AudioInFrame(pcm))

@@ -20,7 +20,7 @@ from core.settings import Settings
 from tests.conftest import free_port
 from tests.fuzz.servers import in_thread
 from voice_gateway import call as call_module, messages
-from voice_gateway.call import Engines
+from voice_gateway.context import Engines
 from voice_gateway.dialogue import Dialogue
 from voice_gateway.gateway import Gateway
 from voice_gateway.pipeline import MAX_QUEUED_AUDIO
@@ -168,7 +168,7 @@ def test_audio_far_faster_than_real_time_is_dropped_rather_than_queued(line, mon
     config, gw = line
     pipelines = []
     build = call_module.build_pipeline
-    monkeypatch.setattr(call_module, "build_pipeline", lambda ctx: pipelines.append(build(ctx)) or pipelines[-1])
+    monkeypatch.setattr(call_module, "build_pipeline", lambda *args: pipelines.append(build(*args)) or pipelines[-1])
     noise = bytes(range(256)) * 256  # 64 KiB: 2 s of loud audio per message
 
     async def scenario() -> None:

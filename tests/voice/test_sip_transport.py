@@ -32,7 +32,9 @@ from tests.voice.sip_clients import (  # noqa: E402
     tone_pcm16,
 )
 from voice_gateway.frames import FRAME_BYTES, AudioInFrame, DTMFFrame, Frame, HangUpFrame  # noqa: E402
-from voice_gateway.sip_transport import SipTransport, library_max_calls, sanitize_header_value  # noqa: E402
+from voice_gateway.sip_addresses import sanitize_header_value  # noqa: E402
+from voice_gateway.sip_pjsua import library_max_calls  # noqa: E402
+from voice_gateway.sip_transport import SipTransport  # noqa: E402
 from voice_gateway.transport import CallConnection  # noqa: E402
 
 TOOLS = ("baresip", "sipp", "espeak-ng", "sox")
