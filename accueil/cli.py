@@ -73,9 +73,9 @@ def cmd_kb_sync(args: argparse.Namespace) -> int:
 
 
 def cmd_kb_history(args: argparse.Namespace) -> int:
-    from kb_sync.db import session_factory
-    from kb_sync.schema import upgrade
     from kb_sync.versions import all_versions
+    from store.engine import session_factory
+    from store.migrate import upgrade
 
     settings = get_settings()
     upgrade(settings.db_url)
@@ -391,7 +391,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     from accueil.servers import (
         StartupError,
         action_server,
-        rasa_server,
+        rasa_servers,
+        shared_ports_taken,
         studio_server,
         voice_gateway,
         voice_problem,
@@ -418,12 +419,16 @@ def cmd_run(args: argparse.Namespace) -> int:
     os.environ[MULTIPROC_ENV] = str(settings.metrics_dir)  # the supervisor's own metrics (restarts) go there too
     processes = [
         action_server(settings, settings.log_dir),
-        rasa_server(settings, model, settings.log_dir),
+        *rasa_servers(settings, model, settings.log_dir),
         web_server(settings, settings.log_dir),
         studio_server(settings, settings.log_dir),
     ]
     if no_voice is None:
         processes += voice_gateway(settings, settings.log_dir)
+    taken = shared_ports_taken(settings)
+    if taken:
+        console.print(f"[bold red]Startup failed:[/] already in use: {', '.join(taken)}. Is Accueil already running?", highlight=False)
+        return 1
     signal.signal(signal.SIGTERM, _interrupt)
     if settings.log_content:
         from core.logs import CONTENT_WARNING
@@ -442,6 +447,11 @@ def cmd_run(args: argparse.Namespace) -> int:
             console.print(f"  socket.io        {base}/socket.io")
             console.print(f"  action server    {settings.action_endpoint_url}")
             console.print(f"  Rasa's API       {settings.rasa_api_url}  (private bind, with the API token)")
+            if settings.rasa_replicas > 1:
+                console.print(
+                    f"  Rasa servers     {settings.rasa_replicas}, side by side (the others start now): while one restarts "
+                    "or loads a model, the others answer"
+                )
             if no_voice is None:
                 ports = ", ".join(map(str, settings.sip_ports))
                 console.print(f"  phone (SIP)      sip:accueil@{settings.sip_host}, ports {ports}  (peers allowed: {', '.join(settings.sip_allowed_peers) or 'all'})")

@@ -209,7 +209,7 @@ def measure(settings: Settings, model: Path, out_dir: Path, progress: Callable[[
         isolated = settings.copy(
             update={
                 "var_dir": var, "db_url": f"sqlite:///{var / 'kb.db'}", "tracker_db_url": None, "clock": CLOCK,
-                "host": "127.0.0.1", "rasa_port": _free_port(), "actions_port": _free_port(),
+                "host": "127.0.0.1", "rasa_port": _free_port(), "rasa_replica_port": _free_port(), "actions_port": _free_port(),
                 "public_host": "127.0.0.1", "public_rasa_port": _free_port(),
                 "rate_limit_address": 0,  # a private server, that this one client questions as fast as it answers
             }

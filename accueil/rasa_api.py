@@ -1,4 +1,5 @@
-"""Rasa's HTTP API as Accueil uses it: the token, the loaded model (`GET /status`) and loading a model (`PUT /model`).
+"""Rasa's HTTP API as Accueil uses it: the token, the loaded model (`GET /status`) and loading a model (`PUT /model`)
+into each Rasa server (RASA_REPLICAS), one after the other.
 
 `accueil run` starts Rasa with its API open and this token (given through the environment, never on the command
 line: `accueil.rasa_launch`). Unless ACCUEIL_RASA_API_TOKEN is set, the token is generated at each start and kept in VAR_DIR/rasa_api_token (mode 600), where `accueil deploy`,
@@ -13,6 +14,7 @@ from pathlib import Path
 
 import requests
 
+from accueil.public_door import DOORS_PATH
 from core.settings import Settings
 
 STATUS_TIMEOUT = 5.0
@@ -51,18 +53,22 @@ def api_token(settings: Settings) -> str | None:
         return None
 
 
-def _request(settings: Settings, method: str, path: str, timeout: float, **kwargs) -> requests.Response:
+def _request(
+    settings: Settings, method: str, path: str, timeout: float, base: str | None = None, **kwargs
+) -> requests.Response:
+    """A call to Rasa's API at `base` (default: the address the replicas share, any of them answers)."""
     token = api_token(settings)
     if token is None:
         raise RasaNotRunning(
             "Aucun jeton de l'API de Rasa : ni ACCUEIL_RASA_API_TOKEN ni le fichier écrit par « accueil run » "
             f"({settings.rasa_api_token_file})."
         )
-    url = f"{settings.rasa_api_url}{path}"
+    base = base or settings.rasa_api_url
+    params = {"token": token, **kwargs.pop("params", {})}
     try:
-        response = requests.request(method, url, params={"token": token}, timeout=timeout, **kwargs)
+        response = requests.request(method, f"{base}{path}", params=params, timeout=timeout, **kwargs)
     except requests.ConnectionError as exc:
-        raise RasaNotRunning(f"Le serveur Rasa ne répond pas à {settings.rasa_api_url}.") from exc
+        raise RasaNotRunning(f"Le serveur Rasa ne répond pas à {base}.") from exc
     except requests.Timeout as exc:
         raise RasaApiError(f"Le serveur Rasa n'a pas répondu à temps ({timeout:.0f} s) à {method} {path}.") from exc
     if response.status_code in (401, 403):
@@ -93,5 +99,40 @@ def loaded_model(settings: Settings) -> str | None:
 
 
 def load_model(settings: Settings, model: Path) -> None:
-    """Loads `model` into the running Rasa server; the conversations stay in its tracker store."""
-    _request(settings, "PUT", "/model", LOAD_TIMEOUT, json={"model_file": str(Path(model).resolve())})
+    """Loads `model` into every running Rasa server, one after the other; the conversations stay in the tracker store.
+
+    While more than one serves, each is drained first (accueil/public_door.py: new connections go to the others)
+    and opened again once loaded, so that patients never wait for a model to load. A replica that does not answer
+    (stopped, restarting) is left: it serves the model in production when it starts. Should one refuse the model,
+    those already loaded go back to the model they served, and the error is raised."""
+    running: list[tuple[str, str | None]] = []  # (replica's address, the model file it serves)
+    for base in settings.rasa_replica_urls:
+        try:
+            running.append((base, _request(settings, "GET", "/status", STATUS_TIMEOUT, base=base).json().get("model_file")))
+        except RasaNotRunning:
+            continue
+    if not running:
+        raise RasaNotRunning(f"Le serveur Rasa ne répond pas à {' ni à '.join(settings.rasa_replica_urls)}.")
+    loaded: list[tuple[str, str | None]] = []
+    for base, previous in running:
+        try:
+            _load_into(settings, base, Path(model).resolve(), drain=len(running) > 1)
+        except RasaApiError:
+            for done, before in loaded:  # the replicas serve one model, the previous one
+                if before:
+                    try:
+                        _load_into(settings, done, Path(before), drain=True)
+                    except RasaApiError:
+                        pass
+            raise
+        loaded.append((base, previous))
+
+
+def _load_into(settings: Settings, base: str, model: Path, drain: bool) -> None:
+    if drain:
+        _request(settings, "POST", DOORS_PATH, STATUS_TIMEOUT, base=base, params={"action": "close", "seconds": LOAD_TIMEOUT})
+    try:
+        _request(settings, "PUT", "/model", LOAD_TIMEOUT, base=base, json={"model_file": str(model)})
+    finally:
+        if drain:
+            _request(settings, "POST", DOORS_PATH, STATUS_TIMEOUT, base=base, params={"action": "open"})

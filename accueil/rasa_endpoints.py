@@ -21,7 +21,12 @@ from core.settings import Settings
 METRICS_BROKER = "bot.metrics_broker.MetricsBroker"  # counts the conversations' events for Prometheus
 # Rasa's SQL store, whose failed writes wait in a local journal until the database answers again.
 JOURNALED_STORE = "bot.tracker_store.JournaledSQLTrackerStore"
-JOURNAL_FILE = "conversation-journal.db"
+JOURNAL_FILE = "conversation-journal.db"  # Rasa server 1's; server i's is conversation-journal-i.db (one owner each)
+
+
+def replica_suffix(replica: int) -> str:
+    """What tells replica `replica`'s files apart: nothing for the first, "-2" for the second…"""
+    return f"-{replica + 1}" if replica else ""
 
 
 def tracker_store_config(db_url: str) -> dict:
@@ -37,8 +42,9 @@ def tracker_store_config(db_url: str) -> dict:
     return {k: v for k, v in config.items() if v is not None}
 
 
-def write_endpoints(settings: Settings) -> Path:
-    """Writes VAR_DIR/endpoints.yml (readable by this user only: it may hold the database password)."""
+def write_endpoints(settings: Settings, replica: int = 0) -> Path:
+    """Writes VAR_DIR/endpoints.yml (endpoints-2.yml… for the other Rasa replicas; readable by this user only:
+    it may hold the database password). Each replica has its own journal."""
     endpoints = yaml.safe_load((settings.bot_dir / "endpoints.yml").read_text(encoding="utf-8")) or {}
     store = tracker_store_config(settings.conversations_db_url)
     if "host" in store:  # Rasa's endpoints file names the SQL server `url` (it passes `host=url` to the store itself)
@@ -46,11 +52,12 @@ def write_endpoints(settings: Settings) -> Path:
     if store["dialect"].startswith("postgresql") and "connect_timeout" not in store.get("query", {}):
         # A server away fails a save within seconds (into the journal) instead of holding the patient's reply.
         store["query"] = {**store.get("query", {}), "connect_timeout": str(max(1, round(settings.db_wait_seconds)))}
-    store.update(type=JOURNALED_STORE, journal=str(settings.var_dir / JOURNAL_FILE))
+    journal = Path(JOURNAL_FILE)
+    store.update(type=JOURNALED_STORE, journal=str(settings.var_dir / f"{journal.stem}{replica_suffix(replica)}{journal.suffix}"))
     endpoints["tracker_store"] = store
     # Rasa takes one event broker: a hospital's own (bot/endpoints.yml) is kept, without the Prometheus counts.
     endpoints.setdefault("event_broker", {"type": METRICS_BROKER})
-    path = settings.var_dir / "endpoints.yml"
+    path = settings.var_dir / f"endpoints{replica_suffix(replica)}.yml"
     path.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as handle:

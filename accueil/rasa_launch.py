@@ -9,7 +9,7 @@ one the process was started with, without the token. The `--auth-token=TOKEN` fo
 one argument even when the token starts with `-`.
 
 `--public-interface HOST --public-port PORT` open Rasa's web channels, and nothing else, on the public bind
-as well (accueil/public_door.py).
+as well, and `--shared-api-port PORT` the API door the replicas share (accueil/public_door.py).
 
 While the action server is away, every custom action gets the polite answer of `core.degraded` instead of
 an empty reply.
@@ -39,9 +39,12 @@ def rasa_argv(arguments: list[str], token: str | None) -> list[str]:
 def main(arguments: list[str] | None = None) -> None:
     token = os.environ.pop(TOKEN_ENV, None) or None  # not passed on to anything Rasa starts
     arguments, public = public_door.split_arguments(sys.argv[1:] if arguments is None else arguments)
+    arguments, shared_api = public_door.split_shared_api(arguments)
     sys.argv = rasa_argv(arguments, token)
     if public is not None:  # the web channels on the public bind too, the API not (accueil/public_door.py)
-        public_door.install(*public)
+        public_door.install(*public, shared_api=shared_api, token=token)
+    elif shared_api is not None:
+        raise SystemExit("accueil.rasa_launch: --shared-api-port goes with --public-interface and --public-port.")
     # Sanic reads its settings from SANIC_* variables when Rasa creates the app: bodies over the limit get a 413.
     os.environ["SANIC_REQUEST_MAX_SIZE"] = str(get_settings().max_request_bytes)
     # An action that fails (its action server away) answers politely instead of leaving the reply empty.

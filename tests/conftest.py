@@ -73,7 +73,7 @@ def pg_url() -> str:
     import psycopg2
     from sqlalchemy.engine import make_url
 
-    from kb_sync.db import get_engine
+    from store.engine import get_engine
 
     name = f"accueil_test_{uuid.uuid4().hex[:12]}"
     admin = psycopg2.connect(PG_ADMIN_URL)
@@ -162,6 +162,8 @@ def e2e_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
         db_url=f"sqlite:///{var_dir / 'kb.db'}",
         var_dir=var_dir,
         rasa_port=free_port(),
+        rasa_replicas=1,  # the session's one Rasa server (the fault suite and `accueil run`'s test start two)
+        rasa_replica_port=free_port(),
         public_rasa_port=free_port(),
         actions_port=free_port(),
         web_port=free_port(),

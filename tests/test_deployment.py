@@ -33,7 +33,7 @@ from accueil.training import (
     write_signature,
 )
 from core.settings import PROJECT_ROOT, Settings
-from tests.conftest import free_port
+from tests.conftest import free_port, free_port_run
 
 RASA_OUTPUT = Path(__file__).parent / "rasa_output"
 
@@ -49,7 +49,7 @@ def settings(tmp_path: Path) -> Settings:
         bot_dir=tmp_path / "bot",
         nlu_dir=tmp_path / "nlu_data",
         models_dir=tmp_path / "models",
-        rasa_port=free_port(),
+        rasa_port=free_port(), rasa_replica_port=free_port_run(2),
         rasa_api_token="jeton-de-test",
     )
 
@@ -173,12 +173,15 @@ class FakeRasa(BaseHTTPRequestHandler):
 
 @pytest.fixture
 def rasa_api_server(settings: Settings):
+    """One Rasa server running, of the two: on the address they share and on its own port."""
     FakeRasa.loaded = []
-    server = HTTPServer(("127.0.0.1", settings.rasa_port), FakeRasa)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    servers = [HTTPServer(("127.0.0.1", port), FakeRasa) for port in (settings.rasa_port, settings.rasa_replica_port)]
+    for server in servers:
+        threading.Thread(target=server.serve_forever, daemon=True).start()
     yield FakeRasa
-    server.shutdown()
-    server.server_close()
+    for server in servers:
+        server.shutdown()
+        server.server_close()
 
 
 def test_deploy_loads_the_model_through_rasa_api_with_the_token(settings: Settings, rasa_api_server) -> None:

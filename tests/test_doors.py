@@ -59,7 +59,7 @@ def doors(tmp_path_factory) -> Settings:
     settings = Settings(
         var_dir=var,
         db_url=f"sqlite:///{var / 'kb.db'}",
-        rasa_port=free_port(),
+        rasa_port=free_port(), rasa_replica_port=free_port(),
         public_rasa_port=free_port(),
         actions_port=free_port(),
         web_port=free_port(),

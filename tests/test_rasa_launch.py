@@ -22,7 +22,7 @@ DASH_TOKEN = "-" + secrets.token_urlsafe(18)  # what `secrets.token_urlsafe` gav
 
 def settings_for(tmp_path: Path, token: str | None) -> Settings:
     return Settings(
-        var_dir=tmp_path / "var", db_url=f"sqlite:///{tmp_path / 'kb.db'}", rasa_port=free_port(), actions_port=free_port(),
+        var_dir=tmp_path / "var", db_url=f"sqlite:///{tmp_path / 'kb.db'}", rasa_port=free_port(), rasa_replica_port=free_port(), actions_port=free_port(),
         public_rasa_port=free_port(), rasa_api_token=token,
     )
 

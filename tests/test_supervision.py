@@ -152,6 +152,21 @@ def test_a_server_that_keeps_dying_is_reported_and_retried_slowly_while_the_othe
     assert value(metrics_dir, "accueil_process_up", process="steady") == 0  # stopped at the end
 
 
+def test_a_spare_starts_once_the_others_answer_and_serves_once_it_answers(tmp_path: Path, metrics_dir: Path) -> None:
+    """A second Rasa server is `deferred`: the start does not wait for it, it does not share the cores with the first."""
+    first = small_server(tmp_path, "first")
+    spare = dataclasses.replace(small_server(tmp_path, "spare"), deferred=True)
+    said: list[tuple[int, str]] = []
+    with Supervisor([first, spare], startup_timeout=10, policy=FAST, notify=lambda level, text: said.append((level, text))) as supervisor:
+        assert supervisor.states()["first"].state == "up" and supervisor.states()["spare"].state == "starting"
+        assert any("spare started" in text for _, text in said)
+        with Watching(supervisor):
+            assert supervisor.wait_serving("spare", 10), said
+        assert answers(spare.ready_url) and answers(first.ready_url)
+    assert any(text == "spare answers." for _, text in said), said
+    assert supervisor.states()["spare"].restarts == 0
+
+
 def test_sigterm_stops_every_server_in_reverse_order_and_leaves_no_process(tmp_path: Path) -> None:
     script = textwrap.dedent(
         f"""

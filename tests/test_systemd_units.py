@@ -24,8 +24,10 @@ def test_the_units_render_with_the_settings_and_systemd_finds_nothing_to_say(tmp
     settings = Settings(var_dir=tmp_path / "var", voice_enabled=False, purge_time="04:15")
     files = units(settings, getpass.getuser())
     assert set(files) == {"accueil.target", "accueil-prepare.service", "accueil@.service", "accueil-purge.service", "accueil-purge.timer"}
-    wanted = "accueil@actions.service accueil@rasa.service accueil@web.service accueil@studio.service accueil-purge.timer"
-    assert f"Wants={wanted}" in files["accueil.target"]
+    wanted = "accueil@actions.service accueil@rasa.service accueil@web.service accueil@studio.service accueil@rasa-2.service accueil-purge.timer"
+    assert f"Wants={wanted}" in files["accueil.target"]  # and the second Rasa server
+    single = units(settings.copy(update={"rasa_replicas": 1}), getpass.getuser())["accueil.target"]
+    assert "accueil@rasa.service" in single and "rasa-2" not in single
     service = files["accueil@.service"]
     assert f"ExecStart={sys.executable} -m accueil.cli serve %i" in service and "Restart=on-failure" in service and "Type=notify" in service
     assert f"WorkingDirectory={PROJECT_ROOT}" in service and "{{" not in "".join(files.values())

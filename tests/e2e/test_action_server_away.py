@@ -27,7 +27,7 @@ def test_while_the_action_server_is_away_patients_get_the_switchboard_and_conver
     settings = e2e_settings.copy(
         update={
             "var_dir": tmp_path / "var", "db_url": f"sqlite:///{tmp_path / 'kb.db'}",
-            "rasa_port": free_port(), "public_rasa_port": free_port(), "actions_port": free_port(),
+            "rasa_port": free_port(), "rasa_replica_port": free_port(), "public_rasa_port": free_port(), "actions_port": free_port(),
         }
     )  # fmt: skip
     sync(FolderSource(DEMO_SOURCE), settings.db_url)

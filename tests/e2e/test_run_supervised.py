@@ -1,5 +1,6 @@
 """`accueil run` for real (the trained model, voice off): a server killed by hand is restarted and counted in the
-studio's /metrics while Rasa keeps answering, and SIGTERM stops everything, leaving no process behind."""
+studio's /metrics while Rasa keeps answering; a Rasa server killed by hand leaves the other one answering at once;
+SIGTERM stops everything, leaving no process behind."""
 
 from __future__ import annotations
 
@@ -17,13 +18,13 @@ import requests
 
 from accueil import deployment
 from core.settings import PROJECT_ROOT, Settings
-from tests.conftest import free_port
+from tests.conftest import free_port, free_port_run
 
 pytestmark = pytest.mark.e2e
 
 
 def children(pid: int) -> dict[int, str]:
-    listing = subprocess.run(["ps", "-o", "pid=,args=", "--ppid", str(pid)], capture_output=True, text=True).stdout
+    listing = subprocess.run(["ps", "-ww", "-o", "pid=,args=", "--ppid", str(pid)], capture_output=True, text=True).stdout
     return {int(line.split(None, 1)[0]): line.split(None, 1)[1] for line in listing.splitlines() if line.strip()}
 
 
@@ -34,6 +35,7 @@ def alive(pid: int) -> bool:
 def test_accueil_run_restarts_a_killed_server_and_the_others_keep_serving(tmp_path: Path, trained_model: Path) -> None:
     ports = {name: free_port() for name in ("RASA_PORT", "PUBLIC_RASA_PORT", "ACTIONS_PORT", "WEB_PORT", "STUDIO_PORT")}
     values = {"DB_URL": f"sqlite:///{tmp_path / 'accueil.db'}", "VAR_DIR": str(tmp_path / "var"), "VOICE_ENABLED": "false", "PURGE_DAILY": "false"}
+    ports["RASA_REPLICA_PORT"] = free_port_run(2)  # two Rasa servers, the default
     values.update({name: str(port) for name, port in ports.items()})
     settings = Settings(**{name.lower(): value for name, value in values.items()})
     deployment.record(settings, trained_model, "initial", "tests", loaded=True)  # as a first `accueil run` left it
@@ -69,7 +71,23 @@ def test_accueil_run_restarts_a_killed_server_and_the_others_keep_serving(tmp_pa
         assert 'accueil_process_restarts_total{process="web server"} 1.0' in exposed
         assert 'accueil_process_up{process="Rasa server"} 1.0' in exposed
         servers = children(run.pid)
-        assert len(servers) == 4 and web_pid not in servers
+        assert len(servers) == 5 and web_pid not in servers
+
+        # A Rasa server killed by hand: the other one, started once the first answered, answers at once.
+        supervisor_log = settings.log_dir / "supervisor.log"
+        waited = time.monotonic()
+        while "Rasa server 2 answers" not in supervisor_log.read_text():
+            assert time.monotonic() - waited < settings.startup_timeout, supervisor_log.read_text()
+            time.sleep(0.5)
+        [rasa_pid] = [pid for pid, args in servers.items() if f"--port {settings.rasa_replica_port} " in args]
+        os.kill(rasa_pid, signal.SIGKILL)
+        killed = time.monotonic()
+        for turn in range(5):  # new connections each time: the kernel hands them to the Rasa server that is up
+            reply = requests.post(f"{settings.rasa_url}/webhooks/rest/webhook", json={"sender": f"replica-{turn}", "message": "bonjour"}, timeout=30)
+            assert reply.status_code == 200 and reply.json(), "the other Rasa server did not answer"
+        answered_within = time.monotonic() - killed
+        assert answered_within < 5, f"answers came {answered_within:.1f} s after a Rasa server was killed"
+        servers = children(run.pid)
     finally:
         run.send_signal(signal.SIGTERM)
         code = run.wait(60)

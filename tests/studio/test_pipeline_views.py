@@ -27,7 +27,7 @@ from tests.studio.conftest import PASSWORDS, csrf_from, login, settings_on_copie
 def settings(studio_settings, studio_app):
     """The app's settings, with a Rasa address where nothing listens (loading is then left to the next start)."""
     studio_settings = studio_app.extensions["accueil_settings"] = studio_settings.copy(
-        update={"rasa_port": free_port(), "rasa_api_token": "jeton"}
+        update={"rasa_port": free_port(), "rasa_replica_port": free_port(), "rasa_api_token": "jeton"}
     )
     return studio_settings
 

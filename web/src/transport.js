@@ -25,13 +25,19 @@ export function normalize(raw) {
 const trimSlash = (url) => String(url).replace(/\/+$/, "");
 
 export class SocketTransport {
-  constructor(server, sessionId, { onMessage, onStatus, onUnreachable }) {
+  constructor(server, sessionId, { onMessage, onStatus, onUnreachable }, ioImpl = io) {
     this.kind = "socket";
     this.sessionId = sessionId;
     this.ready = false;
     this.everConnected = false;
-    this.socket = io(trimSlash(server), {
+    // The last message sent that no bot message has followed yet: sent again once the socket is back, because
+    // the server that took it stopped before answering (another Rasa server answers it; none had recorded it).
+    this.unanswered = null;
+    this.socket = ioImpl(trimSlash(server), {
       path: "/socket.io",
+      // One connection per session: any Rasa server can take it (they share the door, accueil/public_door.py),
+      // where long-polling's separate requests would reach a server that does not know the session.
+      transports: ["websocket"],
       reconnectionDelayMax: 10000,
       timeout: 8000,
     });
@@ -42,8 +48,13 @@ export class SocketTransport {
     this.socket.on("session_confirm", () => {
       this.ready = true;
       onStatus("up");
+      if (this.unanswered !== null) this.emit(this.unanswered);
+      this.unanswered = null; // once: a message no server answers is not sent again and again
     });
-    this.socket.on("bot_uttered", (raw) => onMessage(normalize(raw || {})));
+    this.socket.on("bot_uttered", (raw) => {
+      this.unanswered = null;
+      onMessage(normalize(raw || {}));
+    });
     this.socket.on("connect_error", () => {
       this.ready = false;
       onStatus("down");
@@ -57,8 +68,13 @@ export class SocketTransport {
 
   async send(text) {
     if (!this.ready) return false;
-    this.socket.emit("user_uttered", { message: text, session_id: this.sessionId });
+    this.unanswered = text;
+    this.emit(text);
     return true;
+  }
+
+  emit(text) {
+    this.socket.emit("user_uttered", { message: text, session_id: this.sessionId });
   }
 
   retry() {

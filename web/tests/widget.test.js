@@ -2,7 +2,7 @@ import "./dom.js";
 import assert from "node:assert/strict";
 import { beforeEach, describe, it } from "node:test";
 import { History } from "../src/history.js";
-import { normalize, RestTransport } from "../src/transport.js";
+import { normalize, RestTransport, SocketTransport } from "../src/transport.js";
 import { AccueilWidget } from "../src/widget.js";
 
 const OPTIONS = { server: "http://127.0.0.1:5005", title: "Assistant du CH Valmont", color: "#00457c", lang: "fr", transport: "rest", assets: "http://127.0.0.1:8080/widget/" };
@@ -127,5 +127,64 @@ describe("history", () => {
     const history = new History(sessionStorage, "x");
     assert.deepEqual(history.entries(), []);
     assert.match(history.sessionId(), /^[0-9a-f]{32}$/);
+  });
+});
+
+/** A fake socket.io client: records what is emitted, lets a test play the server's events. */
+function fakeSocket() {
+  const handlers = {};
+  const socket = {
+    emitted: [],
+    connected: true,
+    on: (event, handler) => { handlers[event] = handler; },
+    emit: (event, data) => socket.emitted.push({ event, data }),
+    fire: (event, data) => handlers[event](data),
+    connect: () => {},
+    removeAllListeners: () => {},
+    disconnect: () => {},
+  };
+  return socket;
+}
+
+describe("socket transport", () => {
+  it("speaks websocket only, so that any of the Rasa servers sharing the door can take the session", () => {
+    let options = null;
+    const socket = fakeSocket();
+    new SocketTransport("http://127.0.0.1:5006/", "s1", { onMessage() {}, onStatus() {} }, (url, opts) => { options = opts; return socket; });
+    assert.deepEqual(options.transports, ["websocket"]);
+  });
+
+  it("sends a message again once, when the server that took it stopped before answering", async () => {
+    const socket = fakeSocket();
+    const messages = [];
+    const statuses = [];
+    const transport = new SocketTransport("http://x", "s1", { onMessage: (m) => messages.push(m.text), onStatus: (s) => statuses.push(s) }, () => socket);
+    socket.fire("connect");
+    socket.fire("session_confirm");
+    assert.equal(await transport.send("horaires de la radiologie"), true);
+    socket.fire("disconnect"); // that Rasa server was killed before it answered
+    assert.equal(await transport.send("autre chose"), false); // nothing is sent while down
+    socket.fire("connect"); // the socket is back, on another Rasa server
+    socket.fire("session_confirm");
+    const uttered = socket.emitted.filter((e) => e.event === "user_uttered").map((e) => e.data.message);
+    assert.deepEqual(uttered, ["horaires de la radiologie", "horaires de la radiologie"]);
+    assert.deepEqual(statuses, ["up", "down", "up"]);
+    socket.fire("disconnect");
+    socket.fire("connect");
+    socket.fire("session_confirm"); // sent again once only
+    assert.equal(socket.emitted.filter((e) => e.event === "user_uttered").length, 2);
+  });
+
+  it("does not send a message again once the bot has answered it", async () => {
+    const socket = fakeSocket();
+    const transport = new SocketTransport("http://x", "s1", { onMessage() {}, onStatus() {} }, () => socket);
+    socket.fire("connect");
+    socket.fire("session_confirm");
+    await transport.send("bonjour");
+    socket.fire("bot_uttered", { text: "Bonjour !" });
+    socket.fire("disconnect");
+    socket.fire("connect");
+    socket.fire("session_confirm");
+    assert.equal(socket.emitted.filter((e) => e.event === "user_uttered").length, 1);
   });
 });
