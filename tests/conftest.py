@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 import os
 import socket
+import subprocess
+import time
 import uuid
 from importlib.resources import files
 from pathlib import Path
@@ -41,6 +43,19 @@ def free_port_run(count: int = 1, step: int = 1) -> int:
         if all(_bindable(base + i * step) for i in range(count)):
             return base
     raise RuntimeError("no run of free ports")
+
+
+def alive(pid: int, settle: float = 0.0) -> bool:
+    """Whether process `pid` runs (a zombie does not), still after `settle` seconds when given: a signal is acted on
+    once the process gets the CPU, which a busy machine may delay."""
+    deadline = time.monotonic() + settle
+    while True:
+        state = subprocess.run(["ps", "-o", "stat=", "-p", str(pid)], capture_output=True, text=True).stdout.strip()
+        if state in ("", "Z"):
+            return False
+        if time.monotonic() >= deadline:
+            return True
+        time.sleep(0.05)
 
 
 def free_port() -> int:

@@ -22,7 +22,7 @@ from accueil.servers import ManagedProcess, web_server
 from accueil.supervision import RestartPolicy, Supervisor, exit_description, supervisor_log
 from core import metrics
 from core.settings import Settings
-from tests.conftest import free_port
+from tests.conftest import alive, free_port
 
 # A tiny real HTTP server: answers 200 on every path, writes its name to a file when SIGTERM stops it, and
 # exits with code 3 at once when the file `broken` exists (a server that can no longer start). Given a delay, it
@@ -197,12 +197,7 @@ def test_sigterm_stops_every_server_in_reverse_order_and_leaves_no_process(tmp_p
     assert parent.wait(30) == 0
     assert (tmp_path / "stopped.txt").read_text().split() == ["third", "second", "first"]
     for pid in (*pids, grandchild):
-        assert not alive(pid), f"process {pid} left behind"
-
-
-def alive(pid: int) -> bool:
-    state = subprocess.run(["ps", "-o", "stat=", "-p", str(pid)], capture_output=True, text=True).stdout.strip()
-    return state not in ("", "Z")
+        assert not alive(pid, settle=5), f"process {pid} left behind"
 
 
 def test_a_dead_servers_leftover_grandchild_is_killed_before_the_restart(tmp_path: Path, metrics_dir: Path) -> None:
@@ -215,7 +210,7 @@ def test_a_dead_servers_leftover_grandchild_is_killed_before_the_restart(tmp_pat
             assert time.monotonic() < deadline
             time.sleep(0.05)
         assert supervisor.wait_serving("parent", 10)
-        assert not alive(grandchild) and answers(server.ready_url)
+        assert not alive(grandchild, settle=5) and answers(server.ready_url)
 
 
 def test_a_hung_server_is_killed_and_restarted_and_answers_again(tmp_path: Path, metrics_dir: Path) -> None:
@@ -232,7 +227,7 @@ def test_a_hung_server_is_killed_and_restarted_and_answers_again(tmp_path: Path,
             time.sleep(0.05)
         assert supervisor.wait_serving("hung", 10) and answers(hung.ready_url)
         state = supervisor.states()["hung"]
-        assert hung.process.pid != first_pid and not alive(first_pid)
+        assert hung.process.pid != first_pid and not alive(first_pid, settle=5)
         assert state.last_exit.startswith("not answering for ") and state.last_exit.endswith(" s (hung)")
         assert supervisor.states()["other"].restarts == 0 and answers(other.ready_url)
     assert value(metrics_dir, "accueil_process_restarts_total", process="hung") == 1

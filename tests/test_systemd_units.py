@@ -17,7 +17,7 @@ import requests
 
 from accueil.service import units
 from core.settings import PROJECT_ROOT, Settings
-from tests.conftest import free_port
+from tests.conftest import alive, free_port
 
 
 def test_the_units_render_with_the_settings_and_systemd_finds_nothing_to_say(tmp_path: Path) -> None:
@@ -67,10 +67,6 @@ def serve_web(tmp_path: Path, systemd: Systemd) -> tuple[subprocess.Popen, str]:
     return serve, f"http://127.0.0.1:{port}/health"
 
 
-def alive(pid: int) -> bool:
-    return subprocess.run(["ps", "-o", "stat=", "-p", str(pid)], capture_output=True, text=True).stdout.strip() not in ("", "Z")
-
-
 def test_accueil_serve_says_ready_then_exits_non_zero_when_its_server_is_killed(tmp_path: Path) -> None:
     systemd = Systemd(tmp_path)
     serve, health = serve_web(tmp_path, systemd)
@@ -96,6 +92,6 @@ def test_accueil_serve_stops_its_server_cleanly_on_sigterm(tmp_path: Path) -> No
         deadline = time.monotonic() + 5
         while alive(server_pid) and time.monotonic() < deadline:
             time.sleep(0.1)
-        assert not alive(server_pid)
+        assert not alive(server_pid, settle=5)
     finally:
         serve.kill()

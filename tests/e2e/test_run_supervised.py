@@ -18,7 +18,7 @@ import requests
 
 from accueil import deployment
 from core.settings import PROJECT_ROOT, Settings
-from tests.conftest import free_port, free_port_run
+from tests.conftest import alive, free_port, free_port_run
 
 pytestmark = pytest.mark.e2e
 
@@ -26,10 +26,6 @@ pytestmark = pytest.mark.e2e
 def children(pid: int) -> dict[int, str]:
     listing = subprocess.run(["ps", "-ww", "-o", "pid=,args=", "--ppid", str(pid)], capture_output=True, text=True).stdout
     return {int(line.split(None, 1)[0]): line.split(None, 1)[1] for line in listing.splitlines() if line.strip()}
-
-
-def alive(pid: int) -> bool:
-    return subprocess.run(["ps", "-o", "stat=", "-p", str(pid)], capture_output=True, text=True).stdout.strip() not in ("", "Z")
 
 
 def test_accueil_run_restarts_a_killed_server_and_the_others_keep_serving(tmp_path: Path, trained_model: Path) -> None:
@@ -93,6 +89,6 @@ def test_accueil_run_restarts_a_killed_server_and_the_others_keep_serving(tmp_pa
         code = run.wait(60)
     assert code == 0
     for pid in servers:
-        assert not alive(pid), f"{servers[pid]} left behind"
+        assert not alive(pid, settle=5), f"{servers[pid]} left behind"
     log = (settings.log_dir / "supervisor.log").read_text()
     assert f"web server (pid {web_pid}) stopped: signal SIGKILL" in log and "web server answers again" in log
