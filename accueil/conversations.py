@@ -17,7 +17,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
-import socket
 import tempfile
 import uuid
 from collections import defaultdict
@@ -29,6 +28,7 @@ import requests
 import yaml
 
 from accueil.gate import TARGET_CONVERSATION_SUCCESS as TARGET_SUCCESS
+from core.ports import free_port
 from core.settings import PROJECT_ROOT, Settings
 from kb_sync.french import match_form as fold
 
@@ -191,12 +191,6 @@ def write_report(results: list[ConversationResult], out_dir: Path) -> dict:
     return summary
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def measure(settings: Settings, model: Path, out_dir: Path, progress: Callable[[int, int], None] | None = None) -> dict:
     """Runs the set against `model`: its own action server and Rasa server on free loopback ports, a fresh copy of
     the demo knowledge base, the set's clock; writes the report in `out_dir` and returns its summary."""
@@ -209,8 +203,8 @@ def measure(settings: Settings, model: Path, out_dir: Path, progress: Callable[[
         isolated = settings.copy(
             update={
                 "var_dir": var, "db_url": f"sqlite:///{var / 'kb.db'}", "tracker_db_url": None, "clock": CLOCK,
-                "host": "127.0.0.1", "rasa_port": _free_port(), "rasa_replica_port": _free_port(), "actions_port": _free_port(),
-                "public_host": "127.0.0.1", "public_rasa_port": _free_port(),
+                "host": "127.0.0.1", "rasa_port": free_port(), "rasa_replica_port": free_port(), "actions_port": free_port(),
+                "public_host": "127.0.0.1", "public_rasa_port": free_port(),
                 "rate_limit_address": 0,  # a private server, that this one client questions as fast as it answers
             }
         )  # fmt: skip

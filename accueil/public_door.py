@@ -82,8 +82,12 @@ def guard(
             if request.args.get("token") != token:
                 return response.json({"error": "Unauthorized"}, status=401)
             action = request.args.get("action")
+            try:
+                seconds = min(DRAIN_SECONDS, max(1.0, float(request.args.get("seconds", DRAIN_SECONDS))))
+            except ValueError:
+                return response.json({"error": "seconds: a number"}, status=400)
             if action == "close":
-                doors.drain(float(request.args.get("seconds", DRAIN_SECONDS)))
+                doors.drain(seconds)
             elif action == "open":
                 await doors.open()
             else:

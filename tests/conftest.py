@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import socket
 import subprocess
 import time
 import uuid
@@ -17,32 +16,11 @@ import pytest
 os.environ["RASA_TELEMETRY_ENABLED"] = "false"
 
 from core.settings import PROJECT_ROOT, Settings, get_settings  # noqa: E402
+from core.ports import free_port, free_port_run  # noqa: E402,F401  (the tests import them from here)
 from kb_sync.sources import FolderSource  # noqa: E402
 from kb_sync.sync import sync  # noqa: E402
 
 DEMO_SOURCE = PROJECT_ROOT / "kb_content" / "valmont"
-
-
-def _bindable(port: int) -> bool:
-    """Whether `port` is free on 127.0.0.1 for both TCP and UDP (SIP listens on both)."""
-    try:
-        for kind in (socket.SOCK_STREAM, socket.SOCK_DGRAM):
-            with socket.socket(socket.AF_INET, kind) as sock:
-                sock.bind(("127.0.0.1", port))
-    except OSError:
-        return False
-    return True
-
-
-def free_port_run(count: int = 1, step: int = 1) -> int:
-    """A port P such that P, P + step, … (count ports) are free, for servers that take consecutive ports."""
-    for _ in range(100):
-        with socket.socket() as sock:
-            sock.bind(("127.0.0.1", 0))
-            base = sock.getsockname()[1]
-        if all(_bindable(base + i * step) for i in range(count)):
-            return base
-    raise RuntimeError("no run of free ports")
 
 
 def alive(pid: int, settle: float = 0.0) -> bool:
@@ -56,11 +34,6 @@ def alive(pid: int, settle: float = 0.0) -> bool:
         if time.monotonic() >= deadline:
             return True
         time.sleep(0.05)
-
-
-def free_port() -> int:
-    """A local port free right now for both TCP and UDP."""
-    return free_port_run(1)
 
 
 def sqlite_settings(folder: Path, **values) -> Settings:

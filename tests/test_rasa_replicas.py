@@ -80,6 +80,8 @@ def test_a_model_that_cannot_be_loaded_leaves_every_server_serving_and_a_drained
     assert doors(settings, 0, "close", token=None).status_code == 401
     assert doors(settings, 0, "close", token="wrong").status_code == 401
     assert doors(settings, 0, "ajar").status_code == 400
+    bad = {"action": "close", "token": TOKEN, "seconds": "soon"}
+    assert requests.post(f"{settings.rasa_replica_url(0)}{DOORS_PATH}", params=bad, timeout=5).status_code == 400
     assert requests.post(f"{settings.rasa_url}{DOORS_PATH}", params={"action": "close", "token": TOKEN}, timeout=5).status_code == 404
     assert doors(settings, 0, "close").json() == {"doors": "drained"}
     # Drained on purpose: still alive and ready for its supervisor, and its own port still serves.
