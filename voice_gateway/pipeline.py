@@ -78,13 +78,14 @@ class FrameProcessor:
             frame = await self._queue.get()
             await self._process_safely(frame)
 
-    async def _process_safely(self, frame: Frame) -> None:
+    async def _process_safely(self, frame: Frame, upstream: bool = False) -> None:
+        """One frame through `process_frame` (or `process_upstream_frame`): one bad frame must not end the call."""
         try:
-            await self.process_frame(frame)
+            await (self.process_upstream_frame if upstream else self.process_frame)(frame)
         except asyncio.CancelledError:
             raise
-        except Exception:  # one bad frame must not end the call
-            logger.exception("%s failed on %s", self.name, type(frame).__name__)
+        except Exception:
+            logger.exception("%s failed on %s%s", self.name, type(frame).__name__, " (upstream)" if upstream else "")
             count_error(self.error_component)
 
     async def process_frame(self, frame: Frame) -> None:
@@ -96,13 +97,7 @@ class FrameProcessor:
 
     async def queue_upstream(self, frame: Frame) -> None:
         """A frame coming back from the processor after this one: handled at once, in the sender's task."""
-        try:
-            await self.process_upstream_frame(frame)
-        except asyncio.CancelledError:
-            raise
-        except Exception:  # nor one bad frame on its way back
-            logger.exception("%s failed on %s (upstream)", self.name, type(frame).__name__)
-            count_error(self.error_component)
+        await self._process_safely(frame, upstream=True)
 
     async def process_upstream_frame(self, frame: Frame) -> None:
         await self.push_upstream(frame)
