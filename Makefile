@@ -45,9 +45,9 @@ test: setup web  ## the whole test suite: the widget's unit tests, then everythi
 	$(NPM) test
 	$(UV) run --frozen pytest
 
-check: setup web  ## the tests that need no trained Rasa model (the widget's, then pytest without the e2e ones)
+check: setup web  ## the fast tests (the widget's, then pytest without the e2e and slow ones, on every core), a few minutes
 	$(NPM) test
-	$(UV) run --frozen pytest -m "not e2e"
+	$(UV) run --frozen pytest -m "not e2e and not slow" -n auto
 
 faults: setup web  ## the fault suite (kills each server under load, cuts PostgreSQL, fills var/; needs root for a tmpfs)
 	$(UV) run --frozen pytest tests/faults -p no:cacheprovider -o addopts="-ra"

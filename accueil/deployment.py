@@ -24,7 +24,7 @@ import json
 import re
 import subprocess
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from sqlalchemy import select
@@ -149,12 +149,15 @@ def record(
 # --- Evaluations, kept per model and held-out set ------------------------------------------------------
 
 
-def holdout_fingerprint(settings: Settings) -> str:
-    """The version of what a model is measured on: the NLU held-out set and the held-out conversations."""
+def holdout_fingerprint(settings: Settings, conversations: bool | None = None) -> str:
+    """The version of what a model is measured on: the NLU held-out set and, when the gate measures them
+    (or `conversations` says so), the held-out conversations."""
     from accueil.conversations import CONVERSATIONS_DIR
 
+    if conversations is None:
+        conversations = settings.gate_conversations
     digest = hashlib.sha256()
-    for folder in (settings.nlu_holdout_dir, *([CONVERSATIONS_DIR] if settings.gate_conversations else [])):
+    for folder in (settings.nlu_holdout_dir, *([CONVERSATIONS_DIR] if conversations else [])):
         for path in sorted(p for p in folder.rglob("*") if p.is_file() and p.suffix in (".yml", ".yaml", ".md", ".json")):
             digest.update(str(path.relative_to(folder)).encode() + b"\0" + path.read_bytes() + b"\0")
     return digest.hexdigest()[:16]
@@ -182,6 +185,15 @@ def store_evaluation(settings: Settings, figures: ModelFigures, holdout: str, re
         row.figures = figures.as_dict()
         row.report_dir = str(report_dir or "")
         row.at = _utcnow()
+
+
+def _store_measured(settings: Settings, figures: ModelFigures, report_dir: Path) -> None:
+    """Keeps figures just measured; those with the conversations also serve a gate that leaves them out (their
+    NLU figures are the same), so turning the conversation rule off measures nothing again."""
+    store_evaluation(settings, figures, holdout_fingerprint(settings), report_dir)
+    if figures.conversations is not None:
+        nlu_only = replace(figures, conversations=None, conversations_ok=None)
+        store_evaluation(settings, nlu_only, holdout_fingerprint(settings, conversations=False), report_dir)
 
 
 def emergency_sentences(settings: Settings) -> list[tuple[str, str]]:
@@ -241,14 +253,12 @@ def evaluate_model(
         raise DeploymentError(f"L'évaluation du modèle {model.name} a échoué : sa sortie est dans {out_dir / 'holdout.log'}.") from exc
     figures = figures_from_evaluation(evaluation, sentences)
     if settings.gate_conversations:
-        from dataclasses import replace
-
         from accueil.conversations import measure
 
         (progress or NoProgress()).log(f"Conversations de test avec {model.name}…")
         summary = measure(settings, model, out_dir / "conversations")
         figures = replace(figures, conversations=summary["conversations"], conversations_ok=summary["conversations_ok"])
-    store_evaluation(settings, figures, holdout, out_dir)
+    _store_measured(settings, figures, out_dir)
     return figures
 
 

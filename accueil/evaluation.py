@@ -149,11 +149,33 @@ def _write_outputs(out_dir: Path, summary: dict, per_intent: dict) -> None:
     (out_dir / "misclassified.json").write_text(json.dumps(errors, indent=2, ensure_ascii=False), encoding="utf-8")
 
 
+def _undo_fallback_without_documents() -> None:
+    """Makes Rasa's evaluation undo a fallback prediction without copying spaCy's documents.
+
+    `rasa.nlu.test` deep-copies each prediction the FallbackClassifier took over, and the prediction holds the
+    spaCy document of the sentence, which holds the whole vocabulary and its vectors: about a second a copy, a
+    held-out evaluation spending most of its time there. The evaluation reads the intents, entities and tokens,
+    never the document, so the copy leaves it out. Patched in the evaluation's own child process only.
+    """
+    from rasa.nlu.classifiers import fallback_classifier
+
+    undo = fallback_classifier.undo_fallback_prediction
+    if getattr(undo, "without_documents", False):
+        return
+
+    def undo_without_documents(prediction: dict) -> dict:
+        return undo({key: value for key, value in prediction.items() if not key.endswith("_spacy_doc")})
+
+    undo_without_documents.without_documents = True  # type: ignore[attr-defined]
+    fallback_classifier.undo_fallback_prediction = undo_without_documents
+
+
 async def _holdout_worker(model: str, nlu: str, out: str, predict: str | None, predictions: str | None) -> None:
     """What `rasa test nlu --model M --nlu D --out O` does, then the intent of each sentence of `predict`."""
     from rasa.core.agent import Agent
     from rasa.nlu.test import run_evaluation
 
+    _undo_fallback_without_documents()
     agent = Agent.load(model_path=model)
     Path(out).mkdir(parents=True, exist_ok=True)
     await run_evaluation(nlu, agent.processor, output_directory=out, errors=True)

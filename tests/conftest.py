@@ -16,11 +16,15 @@ import pytest
 os.environ["RASA_TELEMETRY_ENABLED"] = "false"
 
 from core.settings import PROJECT_ROOT, Settings, get_settings  # noqa: E402
+from core import ports  # noqa: E402
 from core.ports import free_port, free_port_run  # noqa: E402,F401  (the tests import them from here)
 from kb_sync.sources import FolderSource  # noqa: E402
 from kb_sync.sync import sync  # noqa: E402
 
 DEMO_SOURCE = PROJECT_ROOT / "kb_content" / "valmont"
+
+if "PYTEST_XDIST_WORKER" in os.environ:  # `make check` runs the tests in several processes: one share of ports each
+    ports.share(int(os.environ["PYTEST_XDIST_WORKER"].removeprefix("gw")), int(os.environ["PYTEST_XDIST_WORKER_COUNT"]))
 
 
 def alive(pid: int, settle: float = 0.0) -> bool:

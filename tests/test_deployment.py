@@ -438,3 +438,42 @@ def test_a_stored_evaluation_is_dropped_when_its_model_file_is_rewritten(setting
     later = model.stat().st_mtime + 60  # `accueil train --force` rewrote the file under the same name
     os.utime(model, (later, later))
     assert deployment.stored_evaluation(settings, model, holdout) is None
+
+
+def test_the_evaluation_undoes_a_fallback_without_copying_the_spacy_document(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Rasa's evaluation deep-copies each prediction the fallback took over; a spaCy document (vocabulary and
+    vectors: a second a copy) must not be copied, the intents and tokens must come out as Rasa gives them."""
+    from rasa.nlu.classifiers import fallback_classifier
+
+    from accueil.evaluation import _undo_fallback_without_documents
+
+    class Document:
+        def __deepcopy__(self, memo):
+            raise AssertionError("the spaCy document was copied")
+
+    monkeypatch.setattr(fallback_classifier, "undo_fallback_prediction", fallback_classifier.undo_fallback_prediction)  # put back after
+    document = Document()
+    ranking = [{"name": "nlu_fallback", "confidence": 0.7}, {"name": "ask_visiting_hours", "confidence": 0.4}]
+    prediction = {"text": "faire la causette", "intent": ranking[0], "intent_ranking": ranking, "text_tokens": ["faire"], "text_spacy_doc": document}
+    _undo_fallback_without_documents()
+    _undo_fallback_without_documents()  # once only, however often the worker asks
+    undone = fallback_classifier.undo_fallback_prediction(prediction)
+    assert undone["intent"]["name"] == "ask_visiting_hours" and undone["intent_ranking"] == ranking[1:]
+    assert undone["text_tokens"] == ["faire"] and "text_spacy_doc" not in undone
+    assert prediction["intent"]["name"] == "nlu_fallback" and prediction["text_spacy_doc"] is document
+
+
+def test_figures_measured_with_the_conversations_serve_a_gate_that_leaves_them_out(settings: Settings, tmp_path: Path) -> None:
+    """The same NLU held-out set: turning the conversation rule off (ACCUEIL_GATE_CONVERSATIONS=false) measures
+    the production model nothing again; the model file here is no model, so a new measure would fail."""
+    from dataclasses import replace
+
+    model = model_file(settings, "accueil-prod.tar.gz")
+    measured = replace(figures(model, 0.96), conversations=153, conversations_ok=150)
+    with_rule = settings.copy(update={"gate_conversations": True})
+    without_rule = settings.copy(update={"gate_conversations": False})
+    deployment._store_measured(with_rule, measured, tmp_path / "eval")
+    assert deployment.evaluate_model(with_rule, model, tmp_path / "again") == measured
+    reused = deployment.evaluate_model(without_rule, model, tmp_path / "again", check_emergencies=False)
+    assert reused == replace(measured, conversations=None, conversations_ok=None)
+    assert deployment.holdout_fingerprint(with_rule) != deployment.holdout_fingerprint(without_rule)

@@ -78,9 +78,18 @@ def test_accueil_run_restarts_a_killed_server_and_the_others_keep_serving(tmp_pa
         [rasa_pid] = [pid for pid, args in servers.items() if f"--port {settings.rasa_replica_port} " in args]
         os.kill(rasa_pid, signal.SIGKILL)
         killed = time.monotonic()
+        resent = 0
         for turn in range(5):  # new connections each time: the kernel hands them to the Rasa server that is up
-            reply = requests.post(f"{settings.rasa_url}/webhooks/rest/webhook", json={"sender": f"replica-{turn}", "message": "bonjour"}, timeout=30)
+            message = {"sender": f"replica-{turn}", "message": "bonjour"}
+            try:
+                reply = requests.post(f"{settings.rasa_url}/webhooks/rest/webhook", json=message, timeout=30)
+            except requests.ConnectionError:
+                # A connection the kernel queued for the killed server in the instant before its sockets closed
+                # is reset; the widget and the voice gateway send such a message once more, and so does this.
+                resent += 1
+                reply = requests.post(f"{settings.rasa_url}/webhooks/rest/webhook", json=message, timeout=30)
             assert reply.status_code == 200 and reply.json(), "the other Rasa server did not answer"
+        assert resent <= 1, f"{resent} connections reset after the kill"
         answered_within = time.monotonic() - killed
         assert answered_within < 5, f"answers came {answered_within:.1f} s after a Rasa server was killed"
         servers = children(run.pid)
