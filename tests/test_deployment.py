@@ -396,6 +396,7 @@ def cli_settings(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Setting
     get_settings.cache_clear()
 
 
+@pytest.mark.slow
 def test_accueil_deploy_prints_the_comparison_and_exits_2_when_the_gate_refuses(cli_settings: Settings, capsys) -> None:
     from accueil import cli
 

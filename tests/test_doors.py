@@ -76,6 +76,7 @@ def public(settings: Settings) -> str:
     return f"http://127.0.0.1:{settings.public_rasa_port}"
 
 
+@pytest.mark.slow
 def test_the_public_door_serves_rasas_web_channels(doors: Settings) -> None:
     assert requests.get(f"{public(doors)}/webhooks/rest/", timeout=10).json() == {"status": "ok"}
     reply = requests.post(f"{public(doors)}/webhooks/rest/webhook", json={"sender": "a", "message": "bonjour"}, timeout=10)
@@ -84,12 +85,14 @@ def test_the_public_door_serves_rasas_web_channels(doors: Settings) -> None:
     assert handshake.status_code == 200 and '"sid"' in handshake.text
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("method", "path"), PRIVATE_PATHS)
 def test_rasas_api_does_not_answer_on_the_public_door_even_with_its_token(doors: Settings, method: str, path: str) -> None:
     reply = requests.request(method, f"{public(doors)}{path}", params={"token": TOKEN}, json={}, timeout=10)
     assert reply.status_code == 404, reply.text
 
 
+@pytest.mark.slow
 def test_the_private_door_serves_the_api_with_its_token(doors: Settings) -> None:
     status = f"{doors.rasa_api_url}/status"
     assert requests.get(status, params={"token": TOKEN}, timeout=10).status_code == 409  # let in: no model loaded
@@ -99,6 +102,7 @@ def test_the_private_door_serves_the_api_with_its_token(doors: Settings) -> None
     assert requests.get(tracker, timeout=10).status_code == 401
 
 
+@pytest.mark.slow
 @hypothesis_settings(max_examples=40, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(path=st.text(st.characters(min_codepoint=0x21, max_codepoint=0x7E, blacklist_characters="?#"), max_size=40))
 def test_no_path_but_the_channels_answers_on_the_public_door(doors: Settings, path: str) -> None:
@@ -139,6 +143,7 @@ def proxy(doors: Settings, tmp_path_factory):
         yield running_proxy
 
 
+@pytest.mark.slow
 def test_behind_nginx_the_widget_loads_over_https_with_hsts_and_speaks_wss(proxy) -> None:
     page = requests.get(f"{proxy.https_url}/", verify=proxy.certificate, timeout=10)
     assert page.status_code == 200 and "accueil-widget.js" in page.text
@@ -153,6 +158,7 @@ def test_behind_nginx_the_widget_loads_over_https_with_hsts_and_speaks_wss(proxy
     assert redirect.status_code == 301 and redirect.headers["Location"].startswith("https://")
 
 
+@pytest.mark.slow
 def test_behind_nginx_the_web_channels_pass(proxy) -> None:
     reply = requests.post(
         f"{proxy.https_url}/webhooks/rest/webhook", json={"sender": "b", "message": "bonjour"}, verify=proxy.certificate, timeout=10
@@ -165,6 +171,7 @@ def test_behind_nginx_the_web_channels_pass(proxy) -> None:
     assert big.status_code == 413
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("method", "path"), PRIVATE_PATHS)
 def test_behind_nginx_no_private_path_reaches_rasa(proxy, method: str, path: str) -> None:
     reply = requests.request(method, f"{proxy.https_url}{path}", params={"token": TOKEN}, json={}, verify=proxy.certificate, timeout=10)
@@ -180,6 +187,7 @@ def test_behind_nginx_no_private_path_reaches_rasa(proxy, method: str, path: str
     assert not (isinstance(body, dict) and ("sender_id" in body or "model_file" in body or "events" in body)), body
 
 
+@pytest.mark.slow
 def test_nginx_logged_no_error(proxy, doors: Settings) -> None:
     requests.get(f"{proxy.https_url}/", verify=proxy.certificate, timeout=10)
     errors = [line for line in Path(proxy.error_log).read_text().splitlines() if "[emerg]" in line or "[crit]" in line]

@@ -5,11 +5,14 @@ from __future__ import annotations
 import subprocess
 from collections import Counter
 
+import pytest
+
 from accueil.data_checks import check_article_rules, check_example_counts, check_held_out_never_trained, load_examples
 from accueil.deployment import rasa_validate_command, rasa_validate_problems
 from core.settings import PROJECT_ROOT, Settings
 
 
+@pytest.mark.slow
 def test_rasa_data_validate_passes() -> None:
     settings = Settings()
     command = rasa_validate_command(settings)

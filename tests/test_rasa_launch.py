@@ -80,6 +80,7 @@ def command_lines() -> dict[int, bytes]:
     return lines
 
 
+@pytest.mark.slow
 def test_rasa_starts_with_a_token_that_starts_with_a_dash_and_no_command_line_shows_it(tmp_path) -> None:
     """The real Rasa server, as `accueil run` starts it (without a model: its API answers all the same)."""
     settings = settings_for(tmp_path, DASH_TOKEN)

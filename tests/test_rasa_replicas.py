@@ -65,6 +65,7 @@ def doors(settings: Settings, replica: int, action: str, token: str | None = TOK
     return requests.post(f"{settings.rasa_replica_url(replica)}{DOORS_PATH}", params=params, timeout=5)
 
 
+@pytest.mark.slow
 def test_a_model_that_cannot_be_loaded_leaves_every_server_serving_and_a_drained_one_takes_no_new_connection(
     replicas, tmp_path: Path
 ) -> None:
@@ -127,6 +128,7 @@ def test_the_shared_api_port_is_taken_out_of_rasas_command_line() -> None:
         split_shared_api(["run", "--shared-api-port=x"])
 
 
+@pytest.mark.slow
 def test_one_rasa_server_killed_the_other_answers_the_next_connections_at_once(replicas) -> None:
     settings, servers = replicas
     for replica in (0, 1):  # each on its own port, its shared doors open

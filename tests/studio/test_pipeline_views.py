@@ -110,6 +110,7 @@ def test_starting_a_job_needs_the_csrf_token(settings, editor_client) -> None:
     assert jobs.latest_job(settings) is None
 
 
+@pytest.mark.slow
 def test_invalid_training_data_fail_the_check_with_french_problems(settings, editor_client) -> None:
     """The real job: `rasa data validate` and Accueil's checks on a copy where an editor made a new intent."""
     with open(settings.nlu_dir / "conversation.yml", "a", encoding="utf-8") as handle:
