@@ -187,10 +187,10 @@ def store_evaluation(settings: Settings, figures: ModelFigures, holdout: str, re
         row.at = _utcnow()
 
 
-def _store_measured(settings: Settings, figures: ModelFigures, report_dir: Path) -> None:
-    """Keeps figures just measured; those with the conversations also serve a gate that leaves them out (their
-    NLU figures are the same), so turning the conversation rule off measures nothing again."""
-    store_evaluation(settings, figures, holdout_fingerprint(settings), report_dir)
+def _store_measured(settings: Settings, figures: ModelFigures, holdout: str, report_dir: Path) -> None:
+    """Keeps figures just measured on `holdout`; those with the conversations also serve a gate that leaves them
+    out (their NLU figures are the same), so turning the conversation rule off measures nothing again."""
+    store_evaluation(settings, figures, holdout, report_dir)
     if figures.conversations is not None:
         nlu_only = replace(figures, conversations=None, conversations_ok=None)
         store_evaluation(settings, nlu_only, holdout_fingerprint(settings, conversations=False), report_dir)
@@ -258,7 +258,7 @@ def evaluate_model(
         (progress or NoProgress()).log(f"Conversations de test avec {model.name}…")
         summary = measure(settings, model, out_dir / "conversations")
         figures = replace(figures, conversations=summary["conversations"], conversations_ok=summary["conversations_ok"])
-    _store_measured(settings, figures, out_dir)
+    _store_measured(settings, figures, holdout, out_dir)
     return figures
 
 

@@ -473,7 +473,7 @@ def test_figures_measured_with_the_conversations_serve_a_gate_that_leaves_them_o
     measured = replace(figures(model, 0.96), conversations=153, conversations_ok=150)
     with_rule = settings.copy(update={"gate_conversations": True})
     without_rule = settings.copy(update={"gate_conversations": False})
-    deployment._store_measured(with_rule, measured, tmp_path / "eval")
+    deployment._store_measured(with_rule, measured, deployment.holdout_fingerprint(with_rule), tmp_path / "eval")
     assert deployment.evaluate_model(with_rule, model, tmp_path / "again") == measured
     reused = deployment.evaluate_model(without_rule, model, tmp_path / "again", check_emergencies=False)
     assert reused == replace(measured, conversations=None, conversations_ok=None)
