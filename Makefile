@@ -7,9 +7,11 @@ UV := $(shell command -v uv 2>/dev/null || echo python3 -m uv)
 
 .PHONY: setup web run shell train kb-sync test check faults validate bench bench-voice models clean
 
+# The packages' bytecode is compiled once at install: each server and test process then loads it instead of compiling
+# TensorFlow and Rasa again (seconds per process, and every process when PYTHONDONTWRITEBYTECODE is set).
 setup:  ## install uv if missing, then the locked dependencies
 	@command -v uv >/dev/null 2>&1 || python3 -m uv --version >/dev/null 2>&1 || python3 -m pip install --quiet uv
-	$(UV) sync --frozen
+	$(UV) sync --frozen --compile-bytecode
 	@$(UV) run --frozen rasa telemetry disable >/dev/null 2>&1 || true
 
 # The web widget: npm packages from the committed lock file, then the bundle the web server serves.
@@ -40,6 +42,10 @@ models: setup  ## download and check the voice gateway's French models (Vosk, Pi
 
 validate: setup  ## Rasa's own checks of the training data and domain
 	$(UV) run --frozen rasa data validate --config bot/config.yml --domain bot/domain --data bot/data nlu_data --fail-on-warnings
+
+# The tests start hundreds of Python processes (servers, commands): each loads the project's bytecode once written
+# instead of compiling its modules again, even where the environment sets PYTHONDONTWRITEBYTECODE (empty: unset).
+test check faults: export PYTHONDONTWRITEBYTECODE :=
 
 test: setup web  ## the whole test suite: the widget's unit tests, then everything else (browser and end-to-end included)
 	$(NPM) test
