@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from rasa.shared.nlu.training_data.message import Message
 
-from bot.vital_emergency import VitalEmergencyGuard, looks_like_vital_emergency
+from bot.vital_signs import looks_like_vital_emergency
 
 
 @pytest.mark.parametrize(
@@ -43,6 +42,11 @@ def test_ordinary_questions_are_not_emergencies(text: str) -> None:
 
 
 def test_guard_overrides_the_classifier_and_the_fallback() -> None:
+    # Imported here: Rasa's component registry loads TensorFlow, which only this test needs.
+    from rasa.shared.nlu.training_data.message import Message
+
+    from bot.vital_emergency import VitalEmergencyGuard
+
     guard = VitalEmergencyGuard()
     emergency = Message(data={"text": "je veux en finir", "intent": {"name": "out_of_scope", "confidence": 0.97}})
     ordinary = Message(data={"text": "horaires du labo", "intent": {"name": "ask_opening_hours", "confidence": 0.9}})
