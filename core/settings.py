@@ -227,6 +227,13 @@ class Settings(BaseSettings):
         default=None, description="Key signing the studio's session cookies; default: a random key kept in VAR_DIR/studio_secret."
     )
     studio_session_minutes: int = Field(default=480, ge=5, description="Minutes a studio login stays valid.")
+    studio_password_memory_kib: int = Field(
+        default=65536,
+        ge=64,
+        description="Memory of the argon2id hash of a studio password, in KiB; with 3 passes, 64 MiB is RFC 9106's "
+        "recommended setting. A password hashed with other settings is hashed again at its next login.",
+    )
+    studio_password_passes: int = Field(default=3, ge=1, description="Passes of the argon2id hash of a studio password.")
     studio_https: bool = Field(
         default=False,
         description="The studio is reached over HTTPS (a TLS reverse proxy in front): its session cookie is marked Secure "

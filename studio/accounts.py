@@ -17,6 +17,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from core.settings import get_settings
 from store import tables
 from store.tables import Base
 
@@ -44,7 +45,12 @@ MAX_FAILED_LOGINS = 5
 LOCK_MINUTES = 15
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
 
-_hasher = PasswordHasher()
+
+
+def password_hasher() -> PasswordHasher:
+    """argon2id with the configured cost (4 lanes); the hashes already stored keep theirs until the next login."""
+    settings = get_settings()
+    return PasswordHasher(time_cost=settings.studio_password_passes, memory_cost=settings.studio_password_memory_kib, parallelism=4)
 
 
 class AccountError(ValueError):
@@ -101,7 +107,7 @@ def create_user(session: Session, username: str, password: str, role: str) -> Us
     if find_user(session, username) is not None:
         raise AccountError(f"L'identifiant « {username} » existe déjà.")
     user = User(
-        username=username, password_hash=_hasher.hash(password), role=role, active=True, failed_logins=0, created_at=_now(), session_epoch=0
+        username=username, password_hash=password_hasher().hash(password), role=role, active=True, failed_logins=0, created_at=_now(), session_epoch=0
     )
     session.add(user)
     session.flush()
@@ -111,7 +117,7 @@ def create_user(session: Session, username: str, password: str, role: str) -> Us
 def set_password(user: User, password: str) -> None:
     """A new password; the sessions opened with the old one end."""
     check_password_strength(password)
-    user.password_hash = _hasher.hash(password)
+    user.password_hash = password_hasher().hash(password)
     user.failed_logins = 0
     user.locked_until = None
     revoke_sessions(user)
@@ -142,21 +148,22 @@ def authenticate(session: Session, username: str, password: str) -> User:
     # A name no account can have is not looked up (PostgreSQL refuses NUL characters in a query).
     user = find_user(session, username) if USERNAME.match(username.strip().lower()) else None
     if user is None or not user.active:
-        _hasher.hash(password)  # the same time as for a real account, so timing tells nothing
+        password_hasher().hash(password)  # the same time as for a real account, so timing tells nothing
         raise refused
     now = _now()
     if user.locked_until is not None and user.locked_until > now:
         raise AccountError(f"Compte bloqué après {MAX_FAILED_LOGINS} essais manqués : réessayez après {user.locked_until:%H:%M} UTC.")
+    hasher = password_hasher()
     try:
-        _hasher.verify(user.password_hash, password)
+        hasher.verify(user.password_hash, password)
     except (VerificationError, InvalidHashError):
         user.failed_logins = (user.failed_logins or 0) + 1
         if user.failed_logins >= MAX_FAILED_LOGINS:
             user.locked_until = now + dt.timedelta(minutes=LOCK_MINUTES)
             user.failed_logins = 0
         raise refused from None
-    if _hasher.check_needs_rehash(user.password_hash):
-        user.password_hash = _hasher.hash(password)
+    if hasher.check_needs_rehash(user.password_hash):
+        user.password_hash = hasher.hash(password)
     user.failed_logins = 0
     user.locked_until = None
     user.last_login_at = now

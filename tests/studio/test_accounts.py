@@ -21,6 +21,27 @@ def test_passwords_are_stored_as_argon2_hashes(studio_app, studio_settings) -> N
         assert authenticate(db, "redactrice", PASSWORDS["editor"]).username == "redactrice"
 
 
+def test_the_default_cost_is_rfc_9106s_and_a_changed_cost_rehashes_at_the_next_login(
+    studio_app, studio_settings, monkeypatch
+) -> None:
+    from core.settings import Settings, get_settings
+
+    for name in ("ACCUEIL_STUDIO_PASSWORD_MEMORY_KIB", "ACCUEIL_STUDIO_PASSWORD_PASSES"):
+        monkeypatch.delenv(name)
+    assert (Settings().studio_password_memory_kib, Settings().studio_password_passes) == (65536, 3)
+    get_settings.cache_clear()
+    try:
+        with session_scope(studio_settings) as db:
+            assert not find_user(db, "redactrice").password_hash.startswith("$argon2id$v=19$m=65536,t=3,p=4$")
+            authenticate(db, "redactrice", PASSWORDS["editor"])
+        with session_scope(studio_settings) as db:
+            user = find_user(db, "redactrice")
+            assert user.password_hash.startswith("$argon2id$v=19$m=65536,t=3,p=4$")
+            assert authenticate(db, "redactrice", PASSWORDS["editor"]).username == "redactrice"
+    finally:
+        get_settings.cache_clear()
+
+
 def test_every_page_needs_a_login(studio_app) -> None:
     client = studio_app.test_client()
     for path in ("/inbox/", "/intents/", "/pipeline/", "/knowledge/", "/journal/", "/utilisateurs/"):

@@ -75,7 +75,7 @@ def test_the_admin_sees_everything_says_what_each_role_gives_and_gives_the_rappe
 @pytest.mark.parametrize("database", ["sqlite", "postgresql"])
 def test_an_existing_database_is_upgraded_and_admins_keep_everything(request, tmp_path, database: str) -> None:
     """A studio_users table from before session revocation: the column is added, accounts and roles are kept."""
-    from studio.accounts import _hasher
+    from studio.accounts import password_hasher
 
     url = f"sqlite:///{tmp_path / 'old.db'}" if database == "sqlite" else request.getfixturevalue("pg_url")
     engine = create_engine(url)
@@ -89,7 +89,7 @@ def test_an_existing_database_is_upgraded_and_admins_keep_everything(request, tm
         for username, role in (("ancienne-admin", "admin"), ("ancien-redacteur", "editor")):
             connection.execute(
                 text("INSERT INTO studio_users (username, password_hash, role, active, failed_logins, created_at) VALUES (:u, :h, :r, true, 0, '2025-01-01 00:00:00')"),
-                {"u": username, "h": _hasher.hash("un-mot-de-passe-long"), "r": role},
+                {"u": username, "h": password_hasher().hash("un-mot-de-passe-long"), "r": role},
             )
     engine.dispose()
     app = create_app(Settings(db_url=url, var_dir=tmp_path / "var", studio_secret_key="k"))
