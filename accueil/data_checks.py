@@ -14,6 +14,7 @@ from pathlib import Path
 
 import yaml
 
+from accueil.nlu_reading import read_nlu
 from core.catalogue import CALL_REASONS, SHOW_ARTICLE_INTENT, normalise_sentence
 from core.settings import Settings
 
@@ -26,9 +27,7 @@ ARTICLE_ACTION = "action_answer_article"
 
 def load_examples(folder: Path) -> list[tuple[str, str]]:
     """The (intent, text) pairs of a folder of Rasa NLU files, as Rasa reads them (annotations removed)."""
-    from rasa.shared.nlu.training_data.loading import load_data
-
-    return [(message.get("intent"), message.get("text")) for message in load_data(str(folder)).intent_examples]
+    return [(message.get("intent"), message.get("text")) for message in read_nlu(folder).intent_examples]
 
 
 def check_example_counts(training: list[tuple[str, str]], held_out: list[tuple[str, str]]) -> list[str]:

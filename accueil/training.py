@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
+from accueil.nlu_reading import read_nlu
 from core.logs import open_private
 from core.settings import Settings
 
@@ -114,9 +115,7 @@ def _yaml_files(folder: Path) -> list[Path]:
 
 def nlu_labels(nlu_dir: Path) -> dict[str, list[str]]:
     """The labels Rasa's fine-tuning must find unchanged: intents, entities, entity roles and groups."""
-    from rasa.shared.nlu.training_data.loading import load_data
-
-    data = load_data(str(nlu_dir))
+    data = read_nlu(nlu_dir)
     return {
         "intents": sorted(data.intents),
         "entities": sorted(data.entities),
