@@ -3,12 +3,14 @@ a size cap and a time limit; each refusal is a French error naming what to chang
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import time
 from pathlib import Path
 
 import pytest
 
-from core.settings import Settings
+from core.settings import PROJECT_ROOT, Settings
 from kb_sync.errors import ContentInvalid
 from kb_sync.sources import configured_source
 from kb_sync.sources.http_json import MB, HttpJsonSource
@@ -71,13 +73,25 @@ def test_a_document_over_the_size_cap_is_abandoned(json_server, tmp_path: Path, 
     )
 
 
-def test_a_server_that_trickles_is_abandoned_in_bounded_time(json_server, demo_content, tmp_path: Path) -> None:
-    json_server.body = content_json(demo_content.dict())
-    json_server.drip = 0.05  # each piece well within the read timeout, the whole far beyond six times it
-    started = time.monotonic()
-    message = refusal(HttpJsonSource(json_server.url, tmp_path / "cache", timeout=0.25, allow_http=True))
-    assert message == "téléchargement trop lent : inachevé après 1.5 s"
-    assert time.monotonic() - started < 4
+def test_a_server_that_trickles_is_abandoned_in_bounded_time(demo_content, tmp_path: Path) -> None:
+    body = tmp_path / "kb.json"
+    body.write_bytes(content_json(demo_content.dict()))
+    # Each piece well within the read timeout (forty times it, for a busy machine), the whole far beyond six times it.
+    server = subprocess.Popen(
+        [sys.executable, "-m", "tests.kb_sources.trickle_server", str(body), "0.0125"],
+        cwd=PROJECT_ROOT,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        url = f"http://127.0.0.1:{int(server.stdout.readline())}/kb.json"
+        started = time.monotonic()
+        message = refusal(HttpJsonSource(url, tmp_path / "cache", timeout=0.5, allow_http=True))
+        assert message == "téléchargement trop lent : inachevé après 3 s"
+        assert time.monotonic() - started < 6
+    finally:
+        server.kill()
+        server.wait()
 
 
 def test_a_server_that_stops_sending_mid_body_is_abandoned(json_server, demo_content, tmp_path: Path) -> None:
