@@ -51,9 +51,9 @@ test: setup web  ## the whole test suite: the widget's unit tests, then everythi
 	$(NPM) test
 	$(UV) run --frozen pytest
 
-check: setup web  ## the fast tests (the widget's, then pytest without the e2e and slow ones, on every core), a few minutes
+check: setup web  ## the fast tests (the widget's, then pytest without the e2e, slow and alone ones, on every core), a few minutes
 	$(NPM) test
-	$(UV) run --frozen pytest -m "not e2e and not slow" -n auto
+	$(UV) run --frozen pytest -m "not e2e and not slow and not alone" -n auto --dist loadfile
 
 faults: setup web  ## the fault suite (kills each server under load, cuts PostgreSQL, fills var/; needs root for a tmpfs)
 	$(UV) run --frozen pytest tests/faults -p no:cacheprovider -o addopts="-ra"
