@@ -46,7 +46,6 @@ LOCK_MINUTES = 15
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
 
 
-
 def password_hasher() -> PasswordHasher:
     """argon2id with the configured cost (4 lanes); the hashes already stored keep theirs until the next login."""
     settings = get_settings()
