@@ -47,13 +47,16 @@ validate: setup  ## Rasa's own checks of the training data and domain
 # instead of compiling its modules again, even where the environment sets PYTHONDONTWRITEBYTECODE (empty: unset).
 test check faults: export PYTHONDONTWRITEBYTECODE :=
 
-test: setup web  ## the whole test suite: the widget's unit tests, then everything else (browser and end-to-end included)
-	$(NPM) test
-	$(UV) run --frozen pytest
+# The tests that need no trained model and no server to themselves run side by side (pytest-xdist); the others,
+# which share the session's model and servers or need PostgreSQL alone, then run in one process.
+FAST_TESTS := not e2e and not slow and not alone
+
+test: check  ## the whole test suite: `make check`, then the end-to-end, slow and alone tests (browser, phone, faults)
+	$(UV) run --frozen pytest -m "not ($(FAST_TESTS))"
 
 check: setup web  ## the fast tests (the widget's, then pytest without the e2e, slow and alone ones, on every core), a few minutes
 	$(NPM) test
-	$(UV) run --frozen pytest -m "not e2e and not slow and not alone" -n auto --dist loadfile
+	$(UV) run --frozen pytest -m "$(FAST_TESTS)" -n auto --dist loadfile
 
 faults: setup web  ## the fault suite (kills each server under load, cuts PostgreSQL, fills var/; needs root for a tmpfs)
 	$(UV) run --frozen pytest tests/faults -p no:cacheprovider -o addopts="-ra"
