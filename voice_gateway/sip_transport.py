@@ -319,6 +319,12 @@ class SipTransport:
         # Let the bridge apply pending disconnections (it does so on its clock) before the ports go.
         for _ in range(10):
             ep.libHandleEvents(10)
+        # Then stop that clock (the null sound device's thread): pjsua2 tears a port's Python side down before the
+        # port leaves the bridge, and a tick calling it in between crashes the process.
+        try:
+            ep.audDevManager().setNoDev()
+        except pj.Error:
+            pass
         self._ports.drop_all()
         self._live.clear()
         for _ in range(10):
